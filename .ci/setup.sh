@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Shared set-up for the .ci scripts. Source it: `. "$(dirname "$0")/setup.sh"`.
+# Every ensure_* function is idempotent and skips work that is already done.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Plain logs under CI, colours on a terminal.
+if [ "${CI:-}" = "true" ]; then
+  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+else
+  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+fi
+
+log() { echo "==> $*"; }
+die() { echo "==> ERROR: $*" >&2; exit 1; }
+
+_apt_updated=""
+_apt_install() {
+  if [ -z "$_apt_updated" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update
+    _apt_updated=1
+  fi
+  log "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 \
+    || die "cargo not found: the Rust toolchain (rustup) is expected to come with the machine"
+  # Capture first: with pipefail, `grep -q` closing the pipe early could fail the test.
+  local installed
+  installed="$(rustup target list --installed)"
+  if grep -qx wasm32-unknown-unknown <<<"$installed"; then
+    log "rust target wasm32-unknown-unknown: present"
+  else
+    log "adding rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_leptos() {
+  if cargo leptos --version >/dev/null 2>&1; then
+    log "cargo-leptos: $(cargo leptos --version 2>&1 | head -n1)"
+    return
+  fi
+  local toolchains
+  toolchains="$(rustup toolchain list)"
+  if ! grep -q '^nightly' <<<"$toolchains"; then
+    log "installing nightly toolchain (cargo-leptos needs a newer rustc than stable)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  log "installing cargo-leptos (takes ~15 min on 2 cores)"
+  cargo +nightly install cargo-leptos --locked
+}
+
+ensure_wasm_bindgen() {
+  local want have
+  want="$(awk '
+    /^\[\[package\]\]/ { in_wb = 0 }
+    /^name = "wasm-bindgen"$/ { in_wb = 1; next }
+    in_wb && /^version = / { gsub(/"/, "", $3); print $3; exit }
+  ' "$REPO/Cargo.lock")"
+  [ -n "$want" ] || die "no wasm-bindgen entry in $REPO/Cargo.lock"
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" = "$want" ]; then
+    log "wasm-bindgen-cli $want: present"
+    return
+  fi
+  log "installing wasm-bindgen-cli $want (found: ${have:-none})"
+  # No --locked: a locked dependency is missing from the registry here.
+  cargo install wasm-bindgen-cli --version "$want"
+}
+
+ensure_npm_packages() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    _apt_install nodejs npm
+  fi
+  local dir="$REPO/end2end"
+  if [ ! -d "$dir/node_modules" ] \
+    || [ ! -f "$dir/node_modules/.package-lock.json" ] \
+    || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "npm ci in end2end/"
+    (cd "$dir" && npm ci)
+  else
+    log "end2end/node_modules: up to date"
+  fi
+  # binaryen's wasm-opt for cargo-leptos, playwright for the e2e tests.
+  export PATH="$dir/node_modules/.bin:$PATH"
+}
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "chromium: present"
+  else
+    _apt_install chromium
+  fi
+}

@@ -1,0 +1,43 @@
+import { defineConfig, devices } from "@playwright/test";
+
+const baseURL = process.env.LATCHKEY_BASE_URL ?? "http://127.0.0.1:3000";
+
+// The machine has no internet: use Debian's Chromium, never a downloaded browser.
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export default defineConfig({
+  testDir: "./tests",
+  // `cargo leptos end-to-end` starts the server and this command at the same
+  // time: wait for the server before running any test.
+  globalSetup: "./global-setup.ts",
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  workers: 1,
+  retries: 0,
+  reporter: "list",
+  use: {
+    baseURL,
+    screenshot: "only-on-failure",
+    trace: "off",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: "/usr/bin/chromium",
+          args: chromiumArgs,
+        },
+      },
+    },
+  ],
+});

@@ -1,0 +1,37 @@
+//! The JSON API: FastAPI's OAuth2 + JWT app, route for route.
+
+mod authorized;
+pub mod error;
+mod items;
+mod openapi;
+mod token;
+mod token_form;
+mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use utoipa::OpenApi as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
+pub use self::openapi::ApiDoc;
+use crate::server::AppState;
+
+/// Largest request body the API reads; a login form or an item needs far less.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The API's routes, Swagger UI and OpenAPI document.
+pub fn router() -> Router<AppState> {
+    let api = Router::new()
+        .route("/token", post(token::login_for_access_token))
+        .route("/users/me/", get(users::read_users_me))
+        .route("/users/me", get(users::read_users_me))
+        .route("/users/me/items/", get(items::read_own_items).post(items::create_own_item))
+        .route("/users/me/items", get(items::read_own_items).post(items::create_own_item))
+        .route("/users/me/items/{item_id}", delete(items::delete_own_item))
+        .route("/status/", get(users::read_system_status))
+        .route("/status", get(users::read_system_status))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+}

@@ -1,0 +1,15 @@
+//! The auth core, shared by the JSON API and the browser's server functions.
+
+pub mod credentials;
+pub mod error;
+pub mod keys;
+pub mod password;
+pub mod scope;
+pub mod service;
+pub mod token;
+pub mod username;
+
+pub use self::credentials::Credentials;
+pub use self::error::AuthError;
+pub use self::scope::{Scope, ScopeSet};
+pub use self::service::{AuthService, Principal, Requirement};

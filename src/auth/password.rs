@@ -1,0 +1,217 @@
+//! Password hashing: Argon2id for new hashes; Argon2 (any parameters) and bcrypt
+//! (passlib's legacy format) for verification.
+//!
+//! Hashing is slow on purpose: callers on the async executor use the `*_blocking`
+//! wrappers, which run it on tokio's blocking pool.
+
+use std::fmt;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// A stored password hash (a PHC string or a bcrypt hash).
+///
+/// Deliberately neither `Serialize` nor printable: it can never leak into a response
+/// or a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Accepts a hash latchkey can verify: an Argon2 PHC string or a bcrypt hash.
+    pub fn parse(text: &str) -> Result<Self, HashFormatError> {
+        if is_bcrypt(text) {
+            text.parse::<bcrypt::HashParts>().map_err(|_| HashFormatError)?;
+        } else {
+            let phc = Phc::new(text).map_err(|_| HashFormatError)?;
+            Algorithm::try_from(phc.algorithm).map_err(|_| HashFormatError)?;
+            Params::try_from(&phc).map_err(|_| HashFormatError)?;
+            phc.hash.ok_or(HashFormatError)?;
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The hash as stored. Only the store should need this.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// A hash that is neither an Argon2 PHC string nor a bcrypt hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an Argon2 PHC string or a bcrypt ($2a$/$2b$/$2y$) hash")]
+pub struct HashFormatError;
+
+fn is_bcrypt(text: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| text.starts_with(p))
+}
+
+/// The outcome of checking a password against a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Wrong password (or a hash that cannot be read).
+    Mismatch,
+    /// Right password, and the hash follows the current policy.
+    Match,
+    /// Right password, but the hash should be replaced by one of the current policy.
+    MatchNeedsRehash,
+}
+
+impl Verdict {
+    /// Whether the password was right.
+    pub fn is_match(self) -> bool {
+        self != Verdict::Mismatch
+    }
+}
+
+/// The policy for new hashes: Argon2id with the configured costs.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+}
+
+/// Argon2 parameters that Argon2 itself refuses.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid Argon2 parameters: {0}")]
+pub struct PolicyError(String);
+
+impl PasswordHasher {
+    /// A policy of `memory_kib` KiB, `iterations` passes and `parallelism` lanes.
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, PolicyError> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)
+            .map_err(|e| PolicyError(e.to_string()))?;
+        Ok(Self { params })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes `password` with the current policy (slow: CPU and memory bound).
+    pub fn hash(&self, password: &str) -> PasswordHash {
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = self
+            .argon2()
+            .hash_password(password.as_bytes(), &salt)
+            // Params were validated in `new` and the salt is generated: this cannot fail.
+            .expect("argon2 hashing with validated parameters");
+        PasswordHash(phc.to_string())
+    }
+
+    /// Checks `password` against `hash` (slow: CPU and memory bound).
+    pub fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
+        let text = hash.as_str();
+        if is_bcrypt(text) {
+            return match bcrypt::verify(password, text) {
+                Ok(true) => Verdict::MatchNeedsRehash,
+                _ => Verdict::Mismatch,
+            };
+        }
+        let Ok(phc) = Phc::new(text) else {
+            return Verdict::Mismatch;
+        };
+        if Argon2::default().verify_password(password.as_bytes(), &phc).is_err() {
+            return Verdict::Mismatch;
+        }
+        if self.follows_policy(&phc) {
+            Verdict::Match
+        } else {
+            Verdict::MatchNeedsRehash
+        }
+    }
+
+    fn follows_policy(&self, phc: &Phc<'_>) -> bool {
+        let Ok(params) = Params::try_from(phc) else {
+            return false;
+        };
+        phc.algorithm == Algorithm::Argon2id.ident()
+            && phc.version == Some(Version::V0x13.into())
+            && params.m_cost() == self.params.m_cost()
+            && params.t_cost() == self.params.t_cost()
+            && params.p_cost() == self.params.p_cost()
+    }
+
+    /// [`Self::hash`] on the blocking pool, so the async executor is never stalled.
+    pub async fn hash_blocking(&self, password: String) -> PasswordHash {
+        let hasher = self.clone();
+        run_blocking(move || hasher.hash(&password)).await
+    }
+
+    /// [`Self::verify`] on the blocking pool, so the async executor is never stalled.
+    pub async fn verify_blocking(&self, password: String, hash: PasswordHash) -> Verdict {
+        let hasher = self.clone();
+        run_blocking(move || hasher.verify(&password, &hash)).await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast_policy() -> PasswordHasher {
+        PasswordHasher::new(1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn new_hash_is_argon2id_and_verifies() {
+        let hasher = fast_policy();
+        let hash = hasher.hash("correct horse");
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(hasher.verify("correct horse", &hash), Verdict::Match);
+        assert_eq!(hasher.verify("wrong horse", &hash), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn verifies_the_fastapi_seed_hash_of_other_parameters_and_asks_for_rehash() {
+        // johndoe / secret from the FastAPI tutorial (m=65536, t=3, p=4).
+        let seed = PasswordHash::parse(
+            "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc",
+        )
+        .unwrap();
+        assert_eq!(fast_policy().verify("secret", &seed), Verdict::MatchNeedsRehash);
+        assert_eq!(fast_policy().verify("Secret", &seed), Verdict::Mismatch);
+        let seed_policy = PasswordHasher::new(65536, 3, 4).unwrap();
+        assert_eq!(seed_policy.verify("secret", &seed), Verdict::Match);
+    }
+
+    #[test]
+    fn verifies_bcrypt_and_always_asks_for_rehash() {
+        let hash = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
+        assert_eq!(fast_policy().verify("legacy", &hash), Verdict::MatchNeedsRehash);
+        assert_eq!(fast_policy().verify("legacy!", &hash), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn refuses_hashes_it_cannot_verify() {
+        for bad in ["", "secret", "$1$abc$def", "$argon2id$v=19$m=65536", "$2b$12$short", "$pbkdf2-sha256$29000$abc$def"] {
+            assert_eq!(PasswordHash::parse(bad), Err(HashFormatError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_hash() {
+        let hash = fast_policy().hash("pw");
+        assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
+    }
+
+    #[test]
+    fn very_long_passwords_are_handled() {
+        let hasher = fast_policy();
+        let long = "x".repeat(1 << 20);
+        let hash = hasher.hash(&long);
+        assert_eq!(hasher.verify(&long, &hash), Verdict::Match);
+    }
+}

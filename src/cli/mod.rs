@@ -1,0 +1,95 @@
+//! The operator's command line: `latchkey serve` and `latchkey user …`.
+
+mod import;
+mod user;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// latchkey: a self-hosted login service (OAuth2 password flow, JWT bearer tokens).
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the JSON API and the browser app (the default).
+    Serve,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Import users from the FastAPI app's user table (JSON); re-importing updates them.
+    Import {
+        /// A JSON object keyed by username, or a list of users.
+        file: PathBuf,
+    },
+    /// Add a user; the password is read from stdin (prompted for on a terminal).
+    Add {
+        /// The username.
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Scopes the user may be granted, space-separated (default: all).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// Create the user disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List users.
+    List,
+    /// Set a user's password, read from stdin (prompted for on a terminal).
+    SetPassword {
+        /// The username.
+        name: String,
+    },
+    /// Disable a user: they can no longer log in.
+    Disable {
+        /// The username.
+        name: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// The username.
+        name: String,
+    },
+    /// Delete a user and their items.
+    Delete {
+        /// The username.
+        name: String,
+    },
+}
+
+/// A command that failed, with a one-line reason for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+impl CliError {
+    fn from_display(error: impl std::fmt::Display) -> Self {
+        CliError(error.to_string())
+    }
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load().map_err(CliError::from_display)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::server::serve(settings).await.map_err(CliError::from_display),
+        Command::User { command } => user::run(command, &settings).await,
+    }
+}

@@ -1,0 +1,45 @@
+//! Types shared by the server and the browser: what the JSON API and the pages show.
+
+use serde::{Deserialize, Serialize};
+
+/// A user as the API shows them: never with the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+}
+
+/// An item owned by a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Item {
+    pub item_id: String,
+    /// The owner's username.
+    pub owner: String,
+    pub description: Option<String>,
+}
+
+/// The body of `POST /users/me/items/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewItem {
+    pub item_id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A successful answer of `POST /token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}

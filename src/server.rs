@@ -1,0 +1,112 @@
+//! Starting the server: state, routes, and the listener.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use crate::app::{App, shell};
+use crate::auth::AuthService;
+use crate::auth::keys::load_signing_key;
+use crate::auth::password::PasswordHasher;
+use crate::auth::token::TokenSigner;
+use crate::config::Settings;
+use crate::store::{self, Store};
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos's settings (site root, output name, …).
+    pub leptos_options: LeptosOptions,
+    /// The auth core.
+    pub auth: Arc<AuthService>,
+    /// Users and items.
+    pub store: Arc<dyn Store>,
+}
+
+/// A failure while starting up, with a message for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+fn startup<E: std::fmt::Display>(context: &'static str) -> impl FnOnce(E) -> StartupError {
+    move |e| StartupError(format!("{context}: {e}"))
+}
+
+/// Opens the store, loads the signing key and builds the auth core.
+pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
+    let store = store::open(&settings.database_url, &settings.data_dir).await.map_err(startup("cannot open the store"))?;
+    let secret = load_signing_key(std::env::var("LATCHKEY_SECRET_KEY").ok(), &settings.data_dir)
+        .map_err(startup("cannot load the signing key"))?;
+    let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism)
+        .map_err(startup("bad password policy"))?;
+    let signer = TokenSigner::new(&secret, Duration::from_secs(settings.access_token_minutes * 60));
+    let auth = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || AuthService::new(store, hasher, signer)
+    })
+    .await
+    .map_err(startup("cannot build the auth core"))?;
+    Ok(AppState { leptos_options: leptos_options(settings), auth: Arc::new(auth), store })
+}
+
+fn leptos_options(settings: &Settings) -> LeptosOptions {
+    // cargo-leptos passes the build's settings (output name, reload port, …) as
+    // LEPTOS_* variables; a plain `cargo build` has none of them.
+    let built_by_cargo_leptos =
+        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut options = built_by_cargo_leptos
+        .then(|| leptos::config::get_configuration(None).ok())
+        .flatten()
+        .map(|conf| conf.leptos_options)
+        .unwrap_or_else(|| LeptosOptions::builder().output_name("latchkey").build());
+    options.site_addr = settings.site_addr;
+    options.site_root = settings.site_root.as_str().into();
+    options
+}
+
+/// The whole application: JSON API, Swagger UI, and the Leptos pages.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    crate::api::router()
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> Result<(), StartupError> {
+    let state = build_state(&settings).await?;
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(settings.site_addr)
+        .await
+        .map_err(startup("cannot listen on the site address"))?;
+    let addr = listener.local_addr().map_err(startup("cannot read the bound address"))?;
+    tracing::info!("latchkey listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(startup("server failed"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,126 @@
+//! Where users and items live. Handlers and the command line see only the [`Store`]
+//! trait, so another database can be added without touching them.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use self::sqlite::SqliteStore;
+use crate::auth::password::PasswordHash;
+use crate::auth::scope::ScopeSet;
+use crate::model::{Item, NewItem, User};
+
+/// A user as stored, hash included.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+    pub password_hash: PasswordHash,
+    /// The scopes this user may be granted.
+    pub scopes: ScopeSet,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Seconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+impl UserRecord {
+    /// The user as the API shows them.
+    pub fn public(&self) -> User {
+        User {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            disabled: self.disabled,
+        }
+    }
+}
+
+/// A user to create (or, on import, to update).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+    pub password_hash: PasswordHash,
+    pub scopes: ScopeSet,
+}
+
+/// How many users an import created and updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// A store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A user or item with that key exists already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The database could not be reached or refused the operation.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored row does not hold what latchkey wrote.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database URL names a database latchkey cannot use.
+    #[error("unsupported database URL: {0}")]
+    Unsupported(String),
+}
+
+/// Users and their items.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The user with exactly this username.
+    async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Every user, by username.
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Creates a user; [`StoreError::Conflict`] if the username is taken.
+    async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
+    /// Creates or updates all `users` in one transaction: all or nothing.
+    async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError>;
+    /// Replaces a user's password hash; false if there is no such user.
+    async fn set_password_hash(&self, username: &str, hash: &PasswordHash) -> Result<bool, StoreError>;
+    /// Disables or enables a user; false if there is no such user.
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
+    /// Deletes a user and their items; false if there is no such user.
+    async fn delete_user(&self, username: &str) -> Result<bool, StoreError>;
+    /// A user's items, by id.
+    async fn list_items(&self, owner: &str) -> Result<Vec<Item>, StoreError>;
+    /// Adds an item; [`StoreError::Conflict`] if the owner has one with that id.
+    async fn add_item(&self, owner: &str, item: &NewItem) -> Result<Item, StoreError>;
+    /// Removes an item; false if the owner has none with that id.
+    async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
+}
+
+/// The store behind `database_url` (SQLite in `data_dir` when empty), migrated.
+pub async fn open(database_url: &str, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.is_empty() {
+        return Ok(Arc::new(SqliteStore::open_file(&data_dir.join("latchkey.db")).await?));
+    }
+    if database_url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open_url(database_url).await?));
+    }
+    let scheme = database_url.split(':').next().unwrap_or_default();
+    Err(StoreError::Unsupported(format!(
+        "`{scheme}:` (this build supports sqlite: only; leave DATABASE_URL empty for the embedded default)"
+    )))
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,266 @@
+//! The embedded default store: SQLite in WAL mode.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, SqlitePool};
+
+use super::{ImportCounts, NewUser, Store, StoreError, UserRecord, unix_now};
+use crate::auth::password::PasswordHash;
+use crate::auth::scope::ScopeSet;
+use crate::model::{Item, NewItem};
+
+/// Users and items in one SQLite database.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    username: String,
+    email: Option<String>,
+    full_name: Option<String>,
+    disabled: bool,
+    password_hash: String,
+    scopes: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.username));
+        Ok(UserRecord {
+            password_hash: PasswordHash::parse(&row.password_hash).map_err(|_| corrupt("password hash"))?,
+            scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt(&e.to_string()))?,
+            username: row.username,
+            email: row.email,
+            full_name: row.full_name,
+            disabled: row.disabled,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct ItemRow {
+    item_id: String,
+    owner: String,
+    description: Option<String>,
+}
+
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Self {
+        Item { item_id: row.item_id, owner: row.owner, description: row.description }
+    }
+}
+
+const USER_COLUMNS: &str =
+    "username, email, full_name, disabled, password_hash, scopes, created_at, updated_at";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens the database of a `sqlite:` URL and migrates it.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn user_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(UserRecord::try_from)
+            .transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(UserRecord::try_from)
+            .collect()
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<(), StoreError> {
+        let now = unix_now();
+        sqlx::query(
+            "INSERT INTO users (username, email, full_name, disabled, password_hash, scopes, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(&user.full_name)
+        .bind(user.disabled)
+        .bind(user.password_hash.as_str())
+        .bind(user.scopes.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("user {}", user.username))
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError> {
+        let now = unix_now();
+        let mut counts = ImportCounts::default();
+        let mut tx = self.pool.begin().await?;
+        for user in users {
+            let updated = sqlx::query(
+                "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
+                 WHERE username = ?",
+            )
+            .bind(&user.email)
+            .bind(&user.full_name)
+            .bind(user.disabled)
+            .bind(user.password_hash.as_str())
+            .bind(user.scopes.to_string())
+            .bind(now)
+            .bind(&user.username)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated > 0 {
+                counts.updated += 1;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO users (username, email, full_name, disabled, password_hash, scopes, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&user.username)
+            .bind(&user.email)
+            .bind(&user.full_name)
+            .bind(user.disabled)
+            .bind(user.password_hash.as_str())
+            .bind(user.scopes.to_string())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            counts.created += 1;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn set_password_hash(&self, username: &str, hash: &PasswordHash) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?")
+            .bind(hash.as_str())
+            .bind(unix_now())
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?")
+            .bind(disabled)
+            .bind(unix_now())
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM users WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn list_items(&self, owner: &str) -> Result<Vec<Item>, StoreError> {
+        let rows = sqlx::query_as::<_, ItemRow>(
+            "SELECT items.item_id, users.username AS owner, items.description
+             FROM items JOIN users ON users.id = items.owner_id
+             WHERE users.username = ? ORDER BY items.item_id",
+        )
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Item::from).collect())
+    }
+
+    async fn add_item(&self, owner: &str, item: &NewItem) -> Result<Item, StoreError> {
+        let Some(owner_id) = self.user_id(owner).await? else {
+            return Err(StoreError::Corrupt(format!("no user {owner}")));
+        };
+        sqlx::query("INSERT INTO items (owner_id, item_id, description, created_at) VALUES (?, ?, ?, ?)")
+            .bind(owner_id)
+            .bind(&item.item_id)
+            .bind(&item.description)
+            .bind(unix_now())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("item {}", item.item_id))
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(Item { item_id: item.item_id.clone(), owner: owner.to_owned(), description: item.description.clone() })
+    }
+
+    async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM items WHERE item_id = ? AND owner_id = (SELECT id FROM users WHERE username = ?)",
+        )
+        .bind(item_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}
