@@ -75,7 +75,13 @@ impl Settings {
             .merge(
                 Env::raw()
                     .only(&["leptos_site_addr", "leptos_site_root", "database_url"])
-                    .map(|key| key.as_str().to_ascii_lowercase().trim_start_matches("leptos_").to_owned().into()),
+                    .map(|key| {
+                        key.as_str()
+                            .to_ascii_lowercase()
+                            .trim_start_matches("leptos_")
+                            .to_owned()
+                            .into()
+                    }),
             )
             .extract()
             .map_err(|e| ConfigError(e.to_string()))?;
@@ -85,7 +91,9 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if self.access_token_minutes == 0 {
-            return Err(ConfigError("access_token_minutes must be at least 1".into()));
+            return Err(ConfigError(
+                "access_token_minutes must be at least 1".into(),
+            ));
         }
         if self.argon2_iterations == 0 || self.argon2_parallelism == 0 {
             return Err(ConfigError(

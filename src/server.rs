@@ -38,26 +38,42 @@ fn startup<E: std::fmt::Display>(context: &'static str) -> impl FnOnce(E) -> Sta
 
 /// Opens the store, loads the signing key and builds the auth core.
 pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
-    let store = store::open(&settings.database_url, &settings.data_dir).await.map_err(startup("cannot open the store"))?;
-    let secret = load_signing_key(std::env::var("LATCHKEY_SECRET_KEY").ok(), &settings.data_dir)
-        .map_err(startup("cannot load the signing key"))?;
-    let hasher = PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism)
-        .map_err(startup("bad password policy"))?;
-    let signer = TokenSigner::new(&secret, Duration::from_secs(settings.access_token_minutes * 60));
+    let store = store::open(&settings.database_url, &settings.data_dir)
+        .await
+        .map_err(startup("cannot open the store"))?;
+    let secret = load_signing_key(
+        std::env::var("LATCHKEY_SECRET_KEY").ok(),
+        &settings.data_dir,
+    )
+    .map_err(startup("cannot load the signing key"))?;
+    let hasher = PasswordHasher::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+    )
+    .map_err(startup("bad password policy"))?;
+    let signer = TokenSigner::new(
+        &secret,
+        Duration::from_secs(settings.access_token_minutes * 60),
+    );
     let auth = tokio::task::spawn_blocking({
         let store = store.clone();
         move || AuthService::new(store, hasher, signer)
     })
     .await
     .map_err(startup("cannot build the auth core"))?;
-    Ok(AppState { leptos_options: leptos_options(settings), auth: Arc::new(auth), store })
+    Ok(AppState {
+        leptos_options: leptos_options(settings),
+        auth: Arc::new(auth),
+        store,
+    })
 }
 
 fn leptos_options(settings: &Settings) -> LeptosOptions {
     // cargo-leptos passes the build's settings (output name, reload port, …) as
     // LEPTOS_* variables; a plain `cargo build` has none of them.
-    let built_by_cargo_leptos =
-        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
     let mut options = built_by_cargo_leptos
         .then(|| leptos::config::get_configuration(None).ok())
         .flatten()
@@ -85,7 +101,9 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
         .map_err(startup("cannot listen on the site address"))?;
-    let addr = listener.local_addr().map_err(startup("cannot read the bound address"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(startup("cannot read the bound address"))?;
     tracing::info!("latchkey listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

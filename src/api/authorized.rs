@@ -20,19 +20,28 @@ pub trait RouteRequirement {
 /// An active user with scope `me` (FastAPI's `get_current_active_user`).
 pub struct ActiveUser;
 impl RouteRequirement for ActiveUser {
-    const REQUIREMENT: Requirement = Requirement { scopes: &[Scope::Me], active_user: true };
+    const REQUIREMENT: Requirement = Requirement {
+        scopes: &[Scope::Me],
+        active_user: true,
+    };
 }
 
 /// An active user with scopes `items` and `me`.
 pub struct ItemsReader;
 impl RouteRequirement for ItemsReader {
-    const REQUIREMENT: Requirement = Requirement { scopes: &[Scope::Items, Scope::Me], active_user: true };
+    const REQUIREMENT: Requirement = Requirement {
+        scopes: &[Scope::Items, Scope::Me],
+        active_user: true,
+    };
 }
 
 /// Any valid credential (FastAPI's `get_current_user` without scopes).
 pub struct AnyUser;
 impl RouteRequirement for AnyUser {
-    const REQUIREMENT: Requirement = Requirement { scopes: &[], active_user: false };
+    const REQUIREMENT: Requirement = Requirement {
+        scopes: &[],
+        active_user: false,
+    };
 }
 
 /// The caller, once the auth core has let them in under requirement `R`.
@@ -51,9 +60,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let credentials = Credentials::from_header(header);
-        let principal = Arc::<AuthService>::from_ref(state).authorize(credentials, R::REQUIREMENT).await?;
-        Ok(Self { principal, _requirement: PhantomData })
+        let principal = Arc::<AuthService>::from_ref(state)
+            .authorize(credentials, R::REQUIREMENT)
+            .await?;
+        Ok(Self {
+            principal,
+            _requirement: PhantomData,
+        })
     }
 }

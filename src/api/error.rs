@@ -33,12 +33,24 @@ pub struct FieldError {
 impl FieldError {
     /// A required body field that is absent or empty.
     pub fn missing(field: &str) -> Self {
-        Self { kind: "missing", loc: body_loc(field), msg: "Field required".into(), input: Value::Null, ctx: None }
+        Self {
+            kind: "missing",
+            loc: body_loc(field),
+            msg: "Field required".into(),
+            input: Value::Null,
+            ctx: None,
+        }
     }
 
     /// A body field whose value breaks a rule.
     pub fn invalid(kind: &'static str, field: &str, msg: impl Into<String>, input: &str) -> Self {
-        Self { kind, loc: body_loc(field), msg: msg.into(), input: json!(input), ctx: None }
+        Self {
+            kind,
+            loc: body_loc(field),
+            msg: msg.into(),
+            input: json!(input),
+            ctx: None,
+        }
     }
 }
 
@@ -87,7 +99,9 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict(what) => ApiError::Conflict(format!("{} already exists", capitalize(&what))),
+            StoreError::Conflict(what) => {
+                ApiError::Conflict(format!("{} already exists", capitalize(&what)))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -127,7 +141,9 @@ impl From<JsonRejection> for ApiError {
 
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 impl IntoResponse for ApiError {
@@ -135,7 +151,11 @@ impl IntoResponse for ApiError {
         let (status, challenge, detail) = match &self {
             ApiError::Auth(AuthError::Store(e)) => {
                 tracing::error!(error = %e, "store failure during authorization");
-                (StatusCode::INTERNAL_SERVER_ERROR, None, json!(self.to_string()))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    json!(self.to_string()),
+                )
             }
             ApiError::Auth(e) => (
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -145,16 +165,24 @@ impl IntoResponse for ApiError {
             ApiError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, None, json!(errors)),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None, json!(self.to_string())),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, None, json!(self.to_string())),
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, json!(self.to_string())),
+            ApiError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, None, json!(self.to_string()))
+            }
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, None, json!(self.to_string())),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, None, json!(self.to_string()))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    json!(self.to_string()),
+                )
             }
         };
         let mut response = (status, Json(json!({ "detail": detail }))).into_response();
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

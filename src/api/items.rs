@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{FromRequest, Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 use super::authorized::{Authorized, ItemsReader};
 use super::error::{ApiError, ErrorBody, FieldError, ValidationErrorBody};
@@ -37,7 +37,9 @@ pub async fn read_own_items(
     caller: Authorized<ItemsReader>,
     State(store): State<Arc<dyn Store>>,
 ) -> Result<Json<Vec<Item>>, ApiError> {
-    Ok(Json(store.list_items(&caller.principal.user.username).await?))
+    Ok(Json(
+        store.list_items(&caller.principal.user.username).await?,
+    ))
 }
 
 /// Add an item for the signed-in user.
@@ -60,7 +62,9 @@ pub async fn create_own_item(
     JsonBody(item): JsonBody<NewItem>,
 ) -> Result<(StatusCode, Json<Item>), ApiError> {
     validate(&item)?;
-    let created = store.add_item(&caller.principal.user.username, &item).await?;
+    let created = store
+        .add_item(&caller.principal.user.username, &item)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -82,7 +86,10 @@ pub async fn delete_own_item(
     State(store): State<Arc<dyn Store>>,
     Path(item_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store.delete_item(&caller.principal.user.username, &item_id).await? {
+    if store
+        .delete_item(&caller.principal.user.username, &item_id)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("Item not found".into()))
@@ -93,7 +100,12 @@ fn validate(item: &NewItem) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let id_chars = item.item_id.chars().count();
     if item.item_id.trim().is_empty() {
-        errors.push(FieldError::invalid("string_too_short", "item_id", "Item id must not be empty", &item.item_id));
+        errors.push(FieldError::invalid(
+            "string_too_short",
+            "item_id",
+            "Item id must not be empty",
+            &item.item_id,
+        ));
     } else if id_chars > MAX_ITEM_ID_CHARS || item.item_id.chars().any(char::is_control) {
         errors.push(FieldError::invalid(
             "string_invalid",
@@ -112,5 +124,9 @@ fn validate(item: &NewItem) -> Result<(), ApiError> {
             "",
         ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }

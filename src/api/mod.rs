@@ -27,8 +27,14 @@ pub fn router() -> Router<AppState> {
         .route("/token", post(token::login_for_access_token))
         .route("/users/me/", get(users::read_users_me))
         .route("/users/me", get(users::read_users_me))
-        .route("/users/me/items/", get(items::read_own_items).post(items::create_own_item))
-        .route("/users/me/items", get(items::read_own_items).post(items::create_own_item))
+        .route(
+            "/users/me/items/",
+            get(items::read_own_items).post(items::create_own_item),
+        )
+        .route(
+            "/users/me/items",
+            get(items::read_own_items).post(items::create_own_item),
+        )
         .route("/users/me/items/{item_id}", delete(items::delete_own_item))
         .route("/status/", get(users::read_system_status))
         .route("/status", get(users::read_system_status))

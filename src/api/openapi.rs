@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document (`/openapi.json`) and Swagger UI (`/docs`), served from
 //! the binary so they work offline.
 
-use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, FieldError, ValidationErrorBody};
@@ -34,7 +36,9 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "OAuth2PasswordBearer",
-            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new("/token", scopes))])),
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/token", scopes,
+            ))])),
         );
         components.add_security_scheme(
             "HTTPBasic",

@@ -42,8 +42,13 @@ pub struct TokenRequest {
         (status = 422, description = "Missing or invalid field", body = ValidationErrorBody),
     )
 )]
-pub async fn login_for_access_token(State(auth): State<Arc<AuthService>>, form: TokenForm) -> Result<Response, ApiError> {
-    let issued = auth.login(&form.username, &form.password, &form.scope).await?;
+pub async fn login_for_access_token(
+    State(auth): State<Arc<AuthService>>,
+    form: TokenForm,
+) -> Result<Response, ApiError> {
+    let issued = auth
+        .login(&form.username, &form.password, &form.scope)
+        .await?;
     let body = TokenResponse {
         access_token: issued.token,
         token_type: "bearer".into(),

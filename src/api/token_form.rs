@@ -35,7 +35,12 @@ impl TokenForm {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))?;
         let field = |name: &str| {
-            pairs.iter().rev().find(|(key, _)| key == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+            pairs
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
         };
         let mut errors = Vec::new();
         if let Some(grant_type) = field("grant_type")
@@ -86,30 +91,56 @@ mod tests {
 
     fn errors(body: &str) -> Vec<(String, &'static str)> {
         match TokenForm::parse(body.as_bytes()) {
-            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| (e.loc[1].clone(), e.kind)).collect(),
+            Err(ApiError::Validation(errors)) => errors
+                .into_iter()
+                .map(|e| (e.loc[1].clone(), e.kind))
+                .collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
 
     #[test]
     fn reads_fields_and_lets_the_last_repeat_win() {
-        let form = TokenForm::parse(b"username=a&username=johndoe&password=s%20x&scope=me+items").unwrap();
-        assert_eq!((form.username.as_str(), form.password.as_str(), form.scope.as_str()), ("johndoe", "s x", "me items"));
+        let form =
+            TokenForm::parse(b"username=a&username=johndoe&password=s%20x&scope=me+items").unwrap();
+        assert_eq!(
+            (
+                form.username.as_str(),
+                form.password.as_str(),
+                form.scope.as_str()
+            ),
+            ("johndoe", "s x", "me items")
+        );
     }
 
     #[test]
     fn lists_every_missing_or_empty_field_in_form_order() {
-        assert_eq!(errors(""), vec![("username".into(), "missing"), ("password".into(), "missing")]);
-        assert_eq!(errors("username=&password=x"), vec![("username".into(), "missing")]);
+        assert_eq!(
+            errors(""),
+            vec![
+                ("username".into(), "missing"),
+                ("password".into(), "missing")
+            ]
+        );
+        assert_eq!(
+            errors("username=&password=x"),
+            vec![("username".into(), "missing")]
+        );
         assert_eq!(
             errors("grant_type=client_credentials&username=x"),
-            vec![("grant_type".into(), "string_pattern_mismatch"), ("password".into(), "missing")]
+            vec![
+                ("grant_type".into(), "string_pattern_mismatch"),
+                ("password".into(), "missing")
+            ]
         );
     }
 
     #[test]
     fn a_json_body_is_a_form_with_no_fields() {
-        assert_eq!(errors(r#"{"username":"johndoe","password":"secret"}"#).len(), 2);
+        assert_eq!(
+            errors(r#"{"username":"johndoe","password":"secret"}"#).len(),
+            2
+        );
     }
 
     #[test]

@@ -55,7 +55,10 @@ fn decode_basic(encoded: &str) -> Option<Credentials> {
     let bytes = STANDARD.decode(encoded).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (username, password) = text.split_once(':')?;
-    Some(Credentials::Basic { username: username.to_owned(), password: password.to_owned() })
+    Some(Credentials::Basic {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -64,31 +67,50 @@ mod tests {
 
     #[test]
     fn reads_bearer_and_basic_in_any_case() {
-        assert_eq!(Credentials::from_header(Some("bearer abc")), Credentials::Bearer("abc".into()));
+        assert_eq!(
+            Credentials::from_header(Some("bearer abc")),
+            Credentials::Bearer("abc".into())
+        );
         assert_eq!(
             Credentials::from_header(Some("Basic am9objpzZTpjcmV0")),
-            Credentials::Basic { username: "john".into(), password: "se:cret".into() }
+            Credentials::Basic {
+                username: "john".into(),
+                password: "se:cret".into()
+            }
         );
     }
 
     #[test]
     fn other_schemes_and_empty_values_are_missing() {
         for value in ["", "Bearer", "Bearer   ", "Token abc", "Digest x=1"] {
-            assert_eq!(Credentials::from_header(Some(value)), Credentials::Missing, "{value}");
+            assert_eq!(
+                Credentials::from_header(Some(value)),
+                Credentials::Missing,
+                "{value}"
+            );
         }
         assert_eq!(Credentials::from_header(None), Credentials::Missing);
     }
 
     #[test]
     fn undecodable_basic_is_malformed() {
-        assert_eq!(Credentials::from_header(Some("Basic !!!")), Credentials::MalformedBasic);
-        assert_eq!(Credentials::from_header(Some("Basic bm9jb2xvbg==")), Credentials::MalformedBasic);
+        assert_eq!(
+            Credentials::from_header(Some("Basic !!!")),
+            Credentials::MalformedBasic
+        );
+        assert_eq!(
+            Credentials::from_header(Some("Basic bm9jb2xvbg==")),
+            Credentials::MalformedBasic
+        );
     }
 
     #[test]
     fn debug_output_hides_secrets() {
         let basic = Credentials::from_header(Some("Basic am9objpzZWNyZXQ="));
         assert_eq!(format!("{basic:?}"), "Basic(\"john\", [redacted])");
-        assert_eq!(format!("{:?}", Credentials::Bearer("t".into())), "Bearer([redacted])");
+        assert_eq!(
+            format!("{:?}", Credentials::Bearer("t".into())),
+            "Bearer([redacted])"
+        );
     }
 }

@@ -59,7 +59,11 @@ impl AuthError {
         match self {
             AuthError::IncorrectLogin | AuthError::NotAuthenticated => Some("Bearer".into()),
             AuthError::InvalidToken { required } | AuthError::NotEnoughPermissions { required } => {
-                Some(if required.is_empty() { "Bearer".into() } else { format!("Bearer scope=\"{required}\"") })
+                Some(if required.is_empty() {
+                    "Bearer".into()
+                } else {
+                    format!("Bearer scope=\"{required}\"")
+                })
             }
             AuthError::BadBasic => Some("Basic realm=\"latchkey\"".into()),
             AuthError::InactiveUser | AuthError::UnknownScope(_) | AuthError::Store(_) => None,

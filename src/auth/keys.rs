@@ -43,7 +43,10 @@ pub fn load_signing_key(env_key: Option<String>, data_dir: &Path) -> Result<Vec<
         return checked(key.into_bytes(), "LATCHKEY_SECRET_KEY");
     }
     let path = data_dir.join(KEY_FILE);
-    let io_error = |error| KeyError::Io { path: path.display().to_string(), error };
+    let io_error = |error| KeyError::Io {
+        path: path.display().to_string(),
+        error,
+    };
     match fs::read(&path) {
         Ok(bytes) => checked(trim_newline(bytes), &path.display().to_string()),
         Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -57,7 +60,9 @@ pub fn load_signing_key(env_key: Option<String>, data_dir: &Path) -> Result<Vec<
                 .mode(0o600)
                 .open(&path)
                 .map_err(io_error)?;
-            file.write_all(key.as_bytes()).and_then(|_| file.sync_all()).map_err(io_error)?;
+            file.write_all(key.as_bytes())
+                .and_then(|_| file.sync_all())
+                .map_err(io_error)?;
             Ok(key.into_bytes())
         }
         Err(e) => Err(io_error(e)),
@@ -66,7 +71,10 @@ pub fn load_signing_key(env_key: Option<String>, data_dir: &Path) -> Result<Vec<
 
 fn checked(key: Vec<u8>, source_name: &str) -> Result<Vec<u8>, KeyError> {
     if key.len() < MIN_KEY_BYTES {
-        return Err(KeyError::TooShort { source_name: source_name.to_owned(), len: key.len() });
+        return Err(KeyError::TooShort {
+            source_name: source_name.to_owned(),
+            len: key.len(),
+        });
     }
     Ok(key)
 }
@@ -88,7 +96,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = load_signing_key(None, dir.path()).unwrap();
         assert_eq!(first.len(), 64);
-        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(load_signing_key(None, dir.path()).unwrap(), first);
     }
@@ -97,7 +108,10 @@ mod tests {
     fn environment_key_wins_and_short_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let key = "k".repeat(32);
-        assert_eq!(load_signing_key(Some(key.clone()), dir.path()).unwrap(), key.as_bytes());
+        assert_eq!(
+            load_signing_key(Some(key.clone()), dir.path()).unwrap(),
+            key.as_bytes()
+        );
         assert!(!dir.path().join(KEY_FILE).exists());
         let err = load_signing_key(Some("short".into()), dir.path()).unwrap_err();
         assert!(err.to_string().contains("at least 32 bytes"), "{err}");

@@ -7,7 +7,9 @@
 use std::fmt;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{
+    PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// A stored password hash (a PHC string or a bcrypt hash).
@@ -21,7 +23,8 @@ impl PasswordHash {
     /// Accepts a hash latchkey can verify: an Argon2 PHC string or a bcrypt hash.
     pub fn parse(text: &str) -> Result<Self, HashFormatError> {
         if is_bcrypt(text) {
-            text.parse::<bcrypt::HashParts>().map_err(|_| HashFormatError)?;
+            text.parse::<bcrypt::HashParts>()
+                .map_err(|_| HashFormatError)?;
         } else {
             let phc = Phc::new(text).map_err(|_| HashFormatError)?;
             Algorithm::try_from(phc.algorithm).map_err(|_| HashFormatError)?;
@@ -116,7 +119,10 @@ impl PasswordHasher {
         let Ok(phc) = Phc::new(text) else {
             return Verdict::Mismatch;
         };
-        if Argon2::default().verify_password(password.as_bytes(), &phc).is_err() {
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &phc)
+            .is_err()
+        {
             return Verdict::Mismatch;
         }
         if self.follows_policy(&phc) {
@@ -181,7 +187,10 @@ mod tests {
             "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc",
         )
         .unwrap();
-        assert_eq!(fast_policy().verify("secret", &seed), Verdict::MatchNeedsRehash);
+        assert_eq!(
+            fast_policy().verify("secret", &seed),
+            Verdict::MatchNeedsRehash
+        );
         assert_eq!(fast_policy().verify("Secret", &seed), Verdict::Mismatch);
         let seed_policy = PasswordHasher::new(65536, 3, 4).unwrap();
         assert_eq!(seed_policy.verify("secret", &seed), Verdict::Match);
@@ -190,13 +199,23 @@ mod tests {
     #[test]
     fn verifies_bcrypt_and_always_asks_for_rehash() {
         let hash = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
-        assert_eq!(fast_policy().verify("legacy", &hash), Verdict::MatchNeedsRehash);
+        assert_eq!(
+            fast_policy().verify("legacy", &hash),
+            Verdict::MatchNeedsRehash
+        );
         assert_eq!(fast_policy().verify("legacy!", &hash), Verdict::Mismatch);
     }
 
     #[test]
     fn refuses_hashes_it_cannot_verify() {
-        for bad in ["", "secret", "$1$abc$def", "$argon2id$v=19$m=65536", "$2b$12$short", "$pbkdf2-sha256$29000$abc$def"] {
+        for bad in [
+            "",
+            "secret",
+            "$1$abc$def",
+            "$argon2id$v=19$m=65536",
+            "$2b$12$short",
+            "$pbkdf2-sha256$29000$abc$def",
+        ] {
             assert_eq!(PasswordHash::parse(bad), Err(HashFormatError), "{bad}");
         }
     }

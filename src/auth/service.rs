@@ -23,7 +23,11 @@ pub struct Requirement {
 impl Requirement {
     /// The scopes, space-separated, as FastAPI's `SecurityScopes.scope_str`.
     pub fn scope_str(&self) -> String {
-        self.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+        self.scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -50,7 +54,12 @@ impl AuthService {
     /// An auth core over `store`. Computes one hash of the current policy.
     pub fn new(store: Arc<dyn Store>, hasher: PasswordHasher, signer: TokenSigner) -> Self {
         let dummy_hash = hasher.hash("latchkey-dummy-password");
-        Self { store, hasher, signer, dummy_hash }
+        Self {
+            store,
+            hasher,
+            signer,
+            dummy_hash,
+        }
     }
 
     /// The store this core reads users from.
@@ -65,34 +74,71 @@ impl AuthService {
 
     /// The OAuth2 password grant: checks the password and issues a token with the
     /// requested scopes the user is allowed (all allowed ones if none are asked).
-    pub async fn login(&self, username: &str, password: &str, requested_scope: &str) -> Result<IssuedToken, AuthError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        requested_scope: &str,
+    ) -> Result<IssuedToken, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
-        let user = self.check_password(username, password).await?.ok_or(AuthError::IncorrectLogin)?;
+        let user = self
+            .check_password(username, password)
+            .await?
+            .ok_or(AuthError::IncorrectLogin)?;
         if user.disabled {
             return Err(AuthError::InactiveUser);
         }
-        let granted = if requested.is_empty() { user.scopes.clone() } else { requested.intersection(&user.scopes) };
+        let granted = if requested.is_empty() {
+            user.scopes.clone()
+        } else {
+            requested.intersection(&user.scopes)
+        };
         Ok(self.signer.issue(&user.username, &granted))
     }
 
     /// Decides whether `credentials` meet `requirement`.
-    pub async fn authorize(&self, credentials: Credentials, requirement: Requirement) -> Result<Principal, AuthError> {
-        let invalid = || AuthError::InvalidToken { required: requirement.scope_str() };
+    pub async fn authorize(
+        &self,
+        credentials: Credentials,
+        requirement: Requirement,
+    ) -> Result<Principal, AuthError> {
+        let invalid = || AuthError::InvalidToken {
+            required: requirement.scope_str(),
+        };
         let principal = match credentials {
             Credentials::Missing => return Err(AuthError::NotAuthenticated),
             Credentials::MalformedBasic => return Err(AuthError::BadBasic),
             Credentials::Bearer(token) => {
                 let claims = self.signer.verify(&token).map_err(|_| invalid())?;
-                let user = self.store.find_user(&claims.sub).await?.ok_or_else(invalid)?;
-                Principal { scopes: claims.scope_set(), user }
+                let user = self
+                    .store
+                    .find_user(&claims.sub)
+                    .await?
+                    .ok_or_else(invalid)?;
+                Principal {
+                    scopes: claims.scope_set(),
+                    user,
+                }
             }
             Credentials::Basic { username, password } => {
-                let user = self.check_password(&username, &password).await?.ok_or(AuthError::BadBasic)?;
-                Principal { scopes: user.scopes.clone(), user }
+                let user = self
+                    .check_password(&username, &password)
+                    .await?
+                    .ok_or(AuthError::BadBasic)?;
+                Principal {
+                    scopes: user.scopes.clone(),
+                    user,
+                }
             }
         };
-        if requirement.scopes.iter().any(|s| !principal.scopes.contains(*s)) {
-            return Err(AuthError::NotEnoughPermissions { required: requirement.scope_str() });
+        if requirement
+            .scopes
+            .iter()
+            .any(|s| !principal.scopes.contains(*s))
+        {
+            return Err(AuthError::NotEnoughPermissions {
+                required: requirement.scope_str(),
+            });
         }
         if requirement.active_user && principal.user.disabled {
             return Err(AuthError::InactiveUser);
@@ -102,9 +148,15 @@ impl AuthService {
 
     /// The user if `password` is theirs. Costs one Argon2 check whether or not the
     /// user exists, and moves a hash of an old policy to the current one.
-    async fn check_password(&self, username: &str, password: &str) -> Result<Option<UserRecord>, AuthError> {
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<UserRecord>, AuthError> {
         let user = self.store.find_user(username).await?;
-        let hash = user.as_ref().map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
+        let hash = user
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
         let verdict = self.hasher.verify_blocking(password.to_owned(), hash).await;
         let Some(user) = user.filter(|_| verdict.is_match()) else {
             return Ok(None);
@@ -119,7 +171,9 @@ impl AuthService {
         let hash = self.hasher.hash_blocking(password.to_owned()).await;
         match self.store.set_password_hash(username, &hash).await {
             Ok(_) => tracing::info!(username, "password hash upgraded to the current policy"),
-            Err(e) => tracing::warn!(username, error = %e, "could not store the upgraded password hash"),
+            Err(e) => {
+                tracing::warn!(username, error = %e, "could not store the upgraded password hash")
+            }
         }
     }
 }

@@ -136,7 +136,12 @@ mod tests {
     }
 
     fn sign(claims: &serde_json::Value, key: &[u8]) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key)).unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(key),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -153,20 +158,29 @@ mod tests {
 
     #[test]
     fn accepts_a_fastapi_style_token() {
-        let token = sign(&serde_json::json!({"sub": "johndoe", "scopes": ["me", "items"], "exp": unix_now() + 60}), KEY);
+        let token = sign(
+            &serde_json::json!({"sub": "johndoe", "scopes": ["me", "items"], "exp": unix_now() + 60}),
+            KEY,
+        );
         let claims = signer().verify(&token).unwrap();
         assert_eq!(claims.scope_set().to_string(), "me items");
     }
 
     #[test]
     fn rejects_token_signed_with_other_key() {
-        let token = sign(&serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60}), b"another-key-of-at-least-32-bytes!!");
+        let token = sign(
+            &serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60}),
+            b"another-key-of-at-least-32-bytes!!",
+        );
         assert!(signer().verify(&token).is_err());
     }
 
     #[test]
     fn rejects_expired_token_and_token_without_exp() {
-        let expired = sign(&serde_json::json!({"sub": "johndoe", "exp": unix_now() - 1}), KEY);
+        let expired = sign(
+            &serde_json::json!({"sub": "johndoe", "exp": unix_now() - 1}),
+            KEY,
+        );
         assert!(signer().verify(&expired).is_err());
         let no_exp = sign(&serde_json::json!({"sub": "johndoe"}), KEY);
         assert!(signer().verify(&no_exp).is_err());
@@ -177,15 +191,29 @@ mod tests {
         let issued = signer().issue("johndoe", &ScopeSet::default());
         let parts: Vec<&str> = issued.token.split('.').collect();
         let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
-        assert!(signer().verify(&format!("{none_header}.{}.", parts[1])).is_err());
-        let other_payload = sign(&serde_json::json!({"sub": "alice", "exp": unix_now() + 60}), KEY);
+        assert!(
+            signer()
+                .verify(&format!("{none_header}.{}.", parts[1]))
+                .is_err()
+        );
+        let other_payload = sign(
+            &serde_json::json!({"sub": "alice", "exp": unix_now() + 60}),
+            KEY,
+        );
         let other_payload = other_payload.split('.').nth(1).unwrap();
-        assert!(signer().verify(&format!("{}.{other_payload}.{}", parts[0], parts[2])).is_err());
+        assert!(
+            signer()
+                .verify(&format!("{}.{other_payload}.{}", parts[0], parts[2]))
+                .is_err()
+        );
     }
 
     #[test]
     fn rejects_claims_of_the_wrong_type() {
-        let token = sign(&serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60, "scopes": "me items"}), KEY);
+        let token = sign(
+            &serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60, "scopes": "me items"}),
+            KEY,
+        );
         assert!(signer().verify(&token).is_err());
         let token = sign(&serde_json::json!({"sub": 7, "exp": unix_now() + 60}), KEY);
         assert!(signer().verify(&token).is_err());

@@ -15,10 +15,17 @@ pub fn validate_username(username: &str) -> Result<(), InvalidUsername> {
         return Err(InvalidUsername("username must not be empty".into()));
     }
     if username.chars().count() > MAX_USERNAME_CHARS {
-        return Err(InvalidUsername(format!("username must be at most {MAX_USERNAME_CHARS} characters")));
+        return Err(InvalidUsername(format!(
+            "username must be at most {MAX_USERNAME_CHARS} characters"
+        )));
     }
-    if username.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
-        return Err(InvalidUsername("username must not contain spaces, control characters or ':'".into()));
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ':')
+    {
+        return Err(InvalidUsername(
+            "username must not contain spaces, control characters or ':'".into(),
+        ));
     }
     Ok(())
 }

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::CliError;
+use crate::auth::ScopeSet;
 use crate::auth::password::PasswordHash;
 use crate::auth::username::validate_username;
-use crate::auth::ScopeSet;
 use crate::store::{NewUser, Store};
 
 /// One user as the FastAPI app's `fake_users_db` holds it.
@@ -39,10 +39,19 @@ enum ScopeList {
 }
 
 pub(super) async fn run(file: &Path, store: &dyn Store) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
     let users = parse(&text).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-    let counts = store.import_users(&users).await.map_err(CliError::from_display)?;
-    println!("imported {} users ({} new, {} updated)", users.len(), counts.created, counts.updated);
+    let counts = store
+        .import_users(&users)
+        .await
+        .map_err(CliError::from_display)?;
+    println!(
+        "imported {} users ({} new, {} updated)",
+        users.len(),
+        counts.created,
+        counts.updated
+    );
     Ok(())
 }
 
@@ -50,8 +59,15 @@ pub(super) async fn run(file: &Path, store: &dyn Store) -> Result<(), CliError> 
 fn parse(text: &str) -> Result<Vec<NewUser>, String> {
     let document: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let entries: Vec<(String, Value)> = match document {
-        Value::Object(map) => map.into_iter().map(|(key, value)| (format!("user {key:?}"), value_with_key(key, value))).collect(),
-        Value::Array(list) => list.into_iter().enumerate().map(|(i, value)| (format!("entry {i}"), value)).collect(),
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(key, value)| (format!("user {key:?}"), value_with_key(key, value)))
+            .collect(),
+        Value::Array(list) => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| (format!("entry {i}"), value))
+            .collect(),
         _ => return Err("expected an object keyed by username, or a list of users".into()),
     };
     let mut seen = HashSet::new();
@@ -59,7 +75,10 @@ fn parse(text: &str) -> Result<Vec<NewUser>, String> {
     for (place, value) in entries {
         let user = convert(value).map_err(|e| format!("{place}: {e}"))?;
         if !seen.insert(user.username.clone()) {
-            return Err(format!("{place}: username {:?} appears twice", user.username));
+            return Err(format!(
+                "{place}: username {:?} appears twice",
+                user.username
+            ));
         }
         users.push(user);
     }
@@ -78,7 +97,8 @@ fn convert(value: Value) -> Result<NewUser, String> {
     let user: ImportedUser = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let username = user.username.ok_or("missing field `username`")?;
     validate_username(&username).map_err(|e| format!("username: {e}"))?;
-    let password_hash = PasswordHash::parse(&user.hashed_password).map_err(|e| format!("hashed_password: {e}"))?;
+    let password_hash =
+        PasswordHash::parse(&user.hashed_password).map_err(|e| format!("hashed_password: {e}"))?;
     let scopes = match user.scopes {
         None => Ok(ScopeSet::all()),
         Some(ScopeList::Names(names)) => ScopeSet::parse_names(names.iter().map(String::as_str)),
@@ -103,7 +123,9 @@ mod tests {
 
     #[test]
     fn reads_the_fastapi_table_keyed_by_username() {
-        let text = format!(r#"{{"johndoe": {{"username": "johndoe", "full_name": "John Doe", "email": "j@example.com", "hashed_password": "{ARGON2}", "disabled": false}}}}"#);
+        let text = format!(
+            r#"{{"johndoe": {{"username": "johndoe", "full_name": "John Doe", "email": "j@example.com", "hashed_password": "{ARGON2}", "disabled": false}}}}"#
+        );
         let users = parse(&text).unwrap();
         assert_eq!(users[0].username, "johndoe");
         assert_eq!(users[0].scopes, ScopeSet::all());
@@ -124,16 +146,24 @@ mod tests {
         let err = parse(r#"[{"username": "a", "hashed_password": "plain"}]"#).unwrap_err();
         assert!(err.starts_with("entry 0: hashed_password"), "{err}");
         let err = parse(r#"{"bob": {"full_name": "Bob"}}"#).unwrap_err();
-        assert!(err.contains("user \"bob\"") && err.contains("hashed_password"), "{err}");
+        assert!(
+            err.contains("user \"bob\"") && err.contains("hashed_password"),
+            "{err}"
+        );
         let err = parse("{\n  \"bob\": \n}").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
-        let err = parse(&format!(r#"[{{"username": "a", "hashed_password": "{ARGON2}", "scopes": ["admin"]}}]"#)).unwrap_err();
+        let err = parse(&format!(
+            r#"[{{"username": "a", "hashed_password": "{ARGON2}", "scopes": ["admin"]}}]"#
+        ))
+        .unwrap_err();
         assert!(err.contains("unknown scope: admin"), "{err}");
     }
 
     #[test]
     fn refuses_duplicates() {
-        let text = format!(r#"[{{"username": "a", "hashed_password": "{ARGON2}"}}, {{"username": "a", "hashed_password": "{ARGON2}"}}]"#);
+        let text = format!(
+            r#"[{{"username": "a", "hashed_password": "{ARGON2}"}}, {{"username": "a", "hashed_password": "{ARGON2}"}}]"#
+        );
         assert!(parse(&text).unwrap_err().contains("appears twice"));
     }
 }

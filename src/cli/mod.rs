@@ -89,7 +89,9 @@ impl CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load().map_err(CliError::from_display)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => crate::server::serve(settings).await.map_err(CliError::from_display),
+        Command::Serve => crate::server::serve(settings)
+            .await
+            .map_err(CliError::from_display),
         Command::User { command } => user::run(command, &settings).await,
     }
 }

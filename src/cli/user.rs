@@ -11,21 +11,41 @@ use crate::config::Settings;
 use crate::store::{self, NewUser, Store, StoreError};
 
 pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(), CliError> {
-    let store = store::open(&settings.database_url, &settings.data_dir).await.map_err(CliError::from_display)?;
+    let store = store::open(&settings.database_url, &settings.data_dir)
+        .await
+        .map_err(CliError::from_display)?;
     match command {
         UserCommand::Import { file } => super::import::run(&file, store.as_ref()).await,
-        UserCommand::Add { name, email, full_name, scopes, disabled } => {
+        UserCommand::Add {
+            name,
+            email,
+            full_name,
+            scopes,
+            disabled,
+        } => {
             validate_username(&name).map_err(CliError::from_display)?;
             let scopes = match scopes {
                 Some(text) => ScopeSet::parse(&text).map_err(CliError::from_display)?,
                 None => ScopeSet::all(),
             };
-            if store.find_user(&name).await.map_err(CliError::from_display)?.is_some() {
+            if store
+                .find_user(&name)
+                .await
+                .map_err(CliError::from_display)?
+                .is_some()
+            {
                 return Err(CliError(format!("user {name} already exists")));
             }
             let password = read_password()?;
             let password_hash = hasher(settings)?.hash_blocking(password).await;
-            let user = NewUser { username: name.clone(), email, full_name, disabled, password_hash, scopes };
+            let user = NewUser {
+                username: name.clone(),
+                email,
+                full_name,
+                disabled,
+                password_hash,
+                scopes,
+            };
             store.create_user(&user).await.map_err(|e| match e {
                 StoreError::Conflict(_) => CliError(format!("user {name} already exists")),
                 other => CliError::from_display(other),
@@ -38,14 +58,21 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
             require_user(store.as_ref(), &name).await?;
             let password = read_password()?;
             let hash = hasher(settings)?.hash_blocking(password).await;
-            store.set_password_hash(&name, &hash).await.map_err(CliError::from_display)?;
+            store
+                .set_password_hash(&name, &hash)
+                .await
+                .map_err(CliError::from_display)?;
             println!("password of {name} changed");
             Ok(())
         }
         UserCommand::Disable { name } => set_disabled(store.as_ref(), &name, true).await,
         UserCommand::Enable { name } => set_disabled(store.as_ref(), &name, false).await,
         UserCommand::Delete { name } => {
-            if !store.delete_user(&name).await.map_err(CliError::from_display)? {
+            if !store
+                .delete_user(&name)
+                .await
+                .map_err(CliError::from_display)?
+            {
                 return Err(no_such_user(&name));
             }
             println!("deleted user {name}");
@@ -55,8 +82,12 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
 }
 
 fn hasher(settings: &Settings) -> Result<PasswordHasher, CliError> {
-    PasswordHasher::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism)
-        .map_err(CliError::from_display)
+    PasswordHasher::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        settings.argon2_parallelism,
+    )
+    .map_err(CliError::from_display)
 }
 
 fn no_such_user(name: &str) -> CliError {
@@ -64,24 +95,43 @@ fn no_such_user(name: &str) -> CliError {
 }
 
 async fn require_user(store: &dyn Store, name: &str) -> Result<(), CliError> {
-    match store.find_user(name).await.map_err(CliError::from_display)? {
+    match store
+        .find_user(name)
+        .await
+        .map_err(CliError::from_display)?
+    {
         Some(_) => Ok(()),
         None => Err(no_such_user(name)),
     }
 }
 
 async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Result<(), CliError> {
-    if !store.set_disabled(name, disabled).await.map_err(CliError::from_display)? {
+    if !store
+        .set_disabled(name, disabled)
+        .await
+        .map_err(CliError::from_display)?
+    {
         return Err(no_such_user(name));
     }
-    println!("{} user {name}", if disabled { "disabled" } else { "enabled" });
+    println!(
+        "{} user {name}",
+        if disabled { "disabled" } else { "enabled" }
+    );
     Ok(())
 }
 
 async fn list(store: Arc<dyn Store>) -> Result<(), CliError> {
     let users = store.list_users().await.map_err(CliError::from_display)?;
-    let width = users.iter().map(|u| u.username.chars().count()).max().unwrap_or(0).max("USERNAME".len());
-    println!("{:<width$}  {:<8}  {:<10}  {:<24}  FULL NAME", "USERNAME", "STATUS", "SCOPES", "EMAIL");
+    let width = users
+        .iter()
+        .map(|u| u.username.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("USERNAME".len());
+    println!(
+        "{:<width$}  {:<8}  {:<10}  {:<24}  FULL NAME",
+        "USERNAME", "STATUS", "SCOPES", "EMAIL"
+    );
     for user in users {
         println!(
             "{:<width$}  {:<8}  {:<10}  {:<24}  {}",

@@ -90,7 +90,11 @@ pub trait Store: Send + Sync {
     /// Creates or updates all `users` in one transaction: all or nothing.
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError>;
     /// Replaces a user's password hash; false if there is no such user.
-    async fn set_password_hash(&self, username: &str, hash: &PasswordHash) -> Result<bool, StoreError>;
+    async fn set_password_hash(
+        &self,
+        username: &str,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError>;
     /// Disables or enables a user; false if there is no such user.
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
     /// Deletes a user and their items; false if there is no such user.
@@ -104,9 +108,14 @@ pub trait Store: Send + Sync {
 }
 
 /// The store behind `database_url` (SQLite in `data_dir` when empty), migrated.
-pub async fn open(database_url: &str, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(
+    database_url: &str,
+    data_dir: &std::path::Path,
+) -> Result<Arc<dyn Store>, StoreError> {
     if database_url.is_empty() {
-        return Ok(Arc::new(SqliteStore::open_file(&data_dir.join("latchkey.db")).await?));
+        return Ok(Arc::new(
+            SqliteStore::open_file(&data_dir.join("latchkey.db")).await?,
+        ));
     }
     if database_url.starts_with("sqlite:") {
         return Ok(Arc::new(SqliteStore::open_url(database_url).await?));

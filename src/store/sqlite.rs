@@ -37,7 +37,8 @@ impl TryFrom<UserRow> for UserRecord {
     fn try_from(row: UserRow) -> Result<Self, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.username));
         Ok(UserRecord {
-            password_hash: PasswordHash::parse(&row.password_hash).map_err(|_| corrupt("password hash"))?,
+            password_hash: PasswordHash::parse(&row.password_hash)
+                .map_err(|_| corrupt("password hash"))?,
             scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt(&e.to_string()))?,
             username: row.username,
             email: row.email,
@@ -58,7 +59,11 @@ struct ItemRow {
 
 impl From<ItemRow> for Item {
     fn from(row: ItemRow) -> Self {
-        Item { item_id: row.item_id, owner: row.owner, description: row.description }
+        Item {
+            item_id: row.item_id,
+            owner: row.owner,
+            description: row.description,
+        }
     }
 }
 
@@ -86,16 +91,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
 
     async fn user_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -106,21 +116,25 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 #[async_trait]
 impl Store for SqliteStore {
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(UserRecord::try_from)
-            .transpose()
+        sqlx::query_as::<_, UserRow>(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(UserRecord::try_from)
+        .transpose()
     }
 
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(UserRecord::try_from)
-            .collect()
+        sqlx::query_as::<_, UserRow>(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(UserRecord::try_from)
+        .collect()
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError> {
@@ -192,23 +206,29 @@ impl Store for SqliteStore {
         Ok(counts)
     }
 
-    async fn set_password_hash(&self, username: &str, hash: &PasswordHash) -> Result<bool, StoreError> {
-        let result = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?")
-            .bind(hash.as_str())
-            .bind(unix_now())
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
+    async fn set_password_hash(
+        &self,
+        username: &str,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?")
+                .bind(hash.as_str())
+                .bind(unix_now())
+                .bind(username)
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected() > 0)
     }
 
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
-        let result = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?")
-            .bind(disabled)
-            .bind(unix_now())
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
+        let result =
+            sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?")
+                .bind(disabled)
+                .bind(unix_now())
+                .bind(username)
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -236,21 +256,27 @@ impl Store for SqliteStore {
         let Some(owner_id) = self.user_id(owner).await? else {
             return Err(StoreError::Corrupt(format!("no user {owner}")));
         };
-        sqlx::query("INSERT INTO items (owner_id, item_id, description, created_at) VALUES (?, ?, ?, ?)")
-            .bind(owner_id)
-            .bind(&item.item_id)
-            .bind(&item.description)
-            .bind(unix_now())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("item {}", item.item_id))
-                } else {
-                    e.into()
-                }
-            })?;
-        Ok(Item { item_id: item.item_id.clone(), owner: owner.to_owned(), description: item.description.clone() })
+        sqlx::query(
+            "INSERT INTO items (owner_id, item_id, description, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(owner_id)
+        .bind(&item.item_id)
+        .bind(&item.description)
+        .bind(unix_now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("item {}", item.item_id))
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(Item {
+            item_id: item.item_id.clone(),
+            owner: owner.to_owned(),
+            description: item.description.clone(),
+        })
     }
 
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError> {
