@@ -35,6 +35,8 @@ pub struct Settings {
     pub argon2_iterations: u32,
     /// Argon2id parallelism (lanes) of new password hashes.
     pub argon2_parallelism: u32,
+    /// Whether people can create their own accounts (`/signup`, `POST /users/`).
+    pub self_registration: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             argon2_memory_kib: 65536,
             argon2_iterations: 3,
             argon2_parallelism: 4,
+            self_registration: true,
         }
     }
 }

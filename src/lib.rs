@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod model;
+pub mod policy;
 
 #[cfg(feature = "ssr")]
 pub mod api;

@@ -25,6 +25,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     /// Users and items.
     pub store: Arc<dyn Store>,
+    /// The configuration the server started with.
+    pub settings: Arc<Settings>,
 }
 
 /// A failure while starting up, with a message for the operator.
@@ -66,6 +68,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> 
         leptos_options: leptos_options(settings),
         auth: Arc::new(auth),
         store,
+        settings: Arc::new(settings.clone()),
     })
 }
 

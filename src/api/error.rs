@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::AuthError;
+use crate::auth::registration::RegistrationError;
 use crate::store::StoreError;
 
 /// One entry of a `422` answer, in FastAPI's (pydantic's) shape.
@@ -85,6 +86,9 @@ pub enum ApiError {
     /// The thing to create exists already (409).
     #[error("{0}")]
     Conflict(String),
+    /// The server's configuration does not allow this (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request body is over the limit (413).
     #[error("Request body too large")]
     PayloadTooLarge,
@@ -146,43 +150,63 @@ fn capitalize(text: &str) -> String {
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
+impl From<RegistrationError> for ApiError {
+    fn from(error: RegistrationError) -> Self {
+        match error {
+            RegistrationError::Closed => ApiError::Forbidden(error.to_string()),
+            RegistrationError::Invalid { field, message } => ApiError::Validation(vec![FieldError {
+                kind: "value_error",
+                loc: body_loc(field),
+                msg: message,
+                // Never echo the input: it may be a password.
+                input: Value::Null,
+                ctx: None,
+            }]),
+            RegistrationError::UsernameTaken => ApiError::Conflict(error.to_string()),
+            RegistrationError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Auth(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs what the answer does not say: the cause of a server-side failure.
+    pub fn log_cause(&self) {
+        match self {
+            ApiError::Auth(AuthError::Store(e)) => tracing::error!(error = %e, "store failure during authorization"),
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            _ => {}
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, challenge, detail) = match &self {
-            ApiError::Auth(AuthError::Store(e)) => {
-                tracing::error!(error = %e, "store failure during authorization");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    None,
-                    json!(self.to_string()),
-                )
-            }
-            ApiError::Auth(e) => (
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                e.challenge(),
-                json!(e.to_string()),
-            ),
-            ApiError::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, None, json!(errors)),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None, json!(self.to_string())),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, None, json!(self.to_string())),
-            ApiError::PayloadTooLarge => {
-                (StatusCode::PAYLOAD_TOO_LARGE, None, json!(self.to_string()))
-            }
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, None, json!(self.to_string())),
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    None,
-                    json!(self.to_string()),
-                )
-            }
+        self.log_cause();
+        let challenge = match &self {
+            ApiError::Auth(e) => e.challenge(),
+            _ => None,
         };
-        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        let detail = match &self {
+            ApiError::Validation(errors) => json!(errors),
+            other => json!(other.to_string()),
+        };
+        let mut response = (self.status(), Json(json!({ "detail": detail }))).into_response();
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

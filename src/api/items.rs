@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use super::JsonBody;
 use super::authorized::{Authorized, ItemsReader};
 use super::error::{ApiError, ErrorBody, FieldError, ValidationErrorBody};
 use crate::model::{Item, NewItem};
@@ -15,11 +16,6 @@ use crate::store::Store;
 pub const MAX_ITEM_ID_CHARS: usize = 128;
 /// Longest description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
-
-/// A JSON body whose rejections are answered as API errors.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct JsonBody<T>(pub T);
 
 /// The signed-in user's items.
 #[utoipa::path(
@@ -61,7 +57,7 @@ pub async fn create_own_item(
     State(store): State<Arc<dyn Store>>,
     JsonBody(item): JsonBody<NewItem>,
 ) -> Result<(StatusCode, Json<Item>), ApiError> {
-    validate(&item)?;
+    validate_item(&item)?;
     let created = store
         .add_item(&caller.principal.user.username, &item)
         .await?;
@@ -96,7 +92,8 @@ pub async fn delete_own_item(
     }
 }
 
-fn validate(item: &NewItem) -> Result<(), ApiError> {
+/// Checks an item to add: a non-empty printable id and a bounded description.
+pub fn validate_item(item: &NewItem) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let id_chars = item.item_id.chars().count();
     if item.item_id.trim().is_empty() {

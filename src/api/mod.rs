@@ -15,16 +15,26 @@ use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
+pub use self::items::validate_item;
 pub use self::openapi::ApiDoc;
+pub use self::users::register;
+use self::error::ApiError;
 use crate::server::AppState;
 
 /// Largest request body the API reads; a login form or an item needs far less.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// A JSON body whose rejections are answered as API errors.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
+
 /// The API's routes, Swagger UI and OpenAPI document.
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/token", post(token::login_for_access_token))
+        .route("/users/", post(users::create_user))
+        .route("/users", post(users::create_user))
         .route("/users/me/", get(users::read_users_me))
         .route("/users/me", get(users::read_users_me))
         .route(

@@ -17,13 +17,14 @@ use crate::model::{Item, NewItem, TokenResponse, User};
     info(title = "latchkey", description = "OAuth2 password flow with JWT bearer tokens: a drop-in for FastAPI's OAuth2 + JWT app."),
     paths(
         token::login_for_access_token,
+        users::create_user,
         users::read_users_me,
         items::read_own_items,
         items::create_own_item,
         items::delete_own_item,
         users::read_system_status,
     ),
-    components(schemas(User, Item, NewItem, TokenResponse, ErrorBody, FieldError, ValidationErrorBody, users::Status)),
+    components(schemas(User, Item, NewItem, TokenResponse, ErrorBody, FieldError, ValidationErrorBody, users::Status, users::UserCreate)),
     modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;

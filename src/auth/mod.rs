@@ -4,10 +4,10 @@ pub mod credentials;
 pub mod error;
 pub mod keys;
 pub mod password;
+pub mod registration;
 pub mod scope;
 pub mod service;
 pub mod token;
-pub mod username;
 
 pub use self::credentials::Credentials;
 pub use self::error::AuthError;

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use super::credentials::Credentials;
 use super::error::AuthError;
-use super::password::{PasswordHash, PasswordHasher, Verdict};
+use super::password::{PasswordHash, PasswordHasher, Verdict, run_blocking};
 use super::scope::{Scope, ScopeSet};
 use super::token::{IssuedToken, TokenSigner};
-use crate::store::{Store, UserRecord};
+use super::registration::{NewAccount, RegistrationError};
+use crate::store::{NewUser, Store, StoreError, UserRecord};
 
 /// What a route needs from its caller.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +95,30 @@ impl AuthService {
             requested.intersection(&user.scopes)
         };
         Ok(self.signer.issue(&user.username, &granted))
+    }
+
+    /// Creates an account after checking every rule for it; it may be granted all
+    /// scopes.
+    pub async fn register(&self, account: NewAccount) -> Result<UserRecord, RegistrationError> {
+        // zxcvbn's estimate is CPU work like hashing: keep it off the executor too.
+        let account = run_blocking(move || account.validate()).await?;
+        if self.store.find_user(&account.username).await?.is_some() {
+            return Err(RegistrationError::UsernameTaken);
+        }
+        let password_hash = self.hasher.hash_blocking(account.password.clone()).await;
+        let user = NewUser {
+            username: account.username,
+            email: account.email,
+            full_name: account.full_name,
+            disabled: false,
+            password_hash,
+            scopes: ScopeSet::all(),
+        };
+        self.store.create_user(&user).await.map_err(|e| match e {
+            StoreError::Conflict(_) => RegistrationError::UsernameTaken,
+            other => other.into(),
+        })?;
+        self.store.find_user(&user.username).await?.ok_or(RegistrationError::UsernameTaken)
     }
 
     /// Decides whether `credentials` meet `requirement`.

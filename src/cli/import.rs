@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::CliError;
 use crate::auth::ScopeSet;
 use crate::auth::password::PasswordHash;
-use crate::auth::username::validate_username;
+use crate::policy::check_username;
 use crate::store::{NewUser, Store};
 
 /// One user as the FastAPI app's `fake_users_db` holds it.
@@ -96,7 +96,7 @@ fn value_with_key(key: String, mut value: Value) -> Value {
 fn convert(value: Value) -> Result<NewUser, String> {
     let user: ImportedUser = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let username = user.username.ok_or("missing field `username`")?;
-    validate_username(&username).map_err(|e| format!("username: {e}"))?;
+    check_username(&username).map_err(|e| format!("username: {e}"))?;
     let password_hash =
         PasswordHash::parse(&user.hashed_password).map_err(|e| format!("hashed_password: {e}"))?;
     let scopes = match user.scopes {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{CliError, UserCommand};
 use crate::auth::ScopeSet;
 use crate::auth::password::PasswordHasher;
-use crate::auth::username::validate_username;
+use crate::policy::check_username;
 use crate::config::Settings;
 use crate::store::{self, NewUser, Store, StoreError};
 
@@ -23,7 +23,7 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
             scopes,
             disabled,
         } => {
-            validate_username(&name).map_err(CliError::from_display)?;
+            check_username(&name).map_err(CliError::from_display)?;
             let scopes = match scopes {
                 Some(text) => ScopeSet::parse(&text).map_err(CliError::from_display)?,
                 None => ScopeSet::all(),
