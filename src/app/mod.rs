@@ -1,7 +1,12 @@
-//! The browser UI: Leptos components rendered on the server and hydrated in the
-//! browser.
+//! The browser UI: Leptos pages rendered on the server and hydrated in the
+//! browser. Pages call the server functions of [`server_fns`], which run the same
+//! auth core as the JSON API.
 
-mod home;
+pub mod error;
+mod navigation;
+mod pages;
+pub mod server_fns;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -16,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
@@ -37,9 +43,15 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
         <Title text="latchkey"/>
         <Router>
+            <header class="site-header">
+                <a class="brand" href="/">"latchkey"</a>
+            </header>
             <main>
-                <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
-                    <Route path=path!("/") view=home::HomePage/>
+                <Routes fallback=pages::NotFoundPage>
+                    <Route path=path!("/") view=pages::HomePage/>
+                    <Route path=path!("/login") view=pages::LoginPage/>
+                    <Route path=path!("/profile") view=pages::ProfilePage/>
+                    <Route path=path!("/signup") view=pages::SignupPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,0 +1,106 @@
+//! The items panel of the profile page: list, add and delete.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+
+use crate::app::error::AppError;
+use crate::app::server_fns::{add_item, delete_item};
+use crate::model::Item;
+
+/// The user's items; `reload` is bumped after a change so the profile refetches.
+#[component]
+pub fn ItemsPanel(items: Vec<Item>, reload: RwSignal<u32>) -> impl IntoView {
+    let item_id = NodeRef::<Input>::new();
+    let description = NodeRef::<Input>::new();
+    let message = RwSignal::new(None::<String>);
+
+    let add = Action::new(|(id, description): &(String, String)| {
+        let description = Some(description.clone()).filter(|d| !d.trim().is_empty());
+        add_item(id.clone(), description)
+    });
+    let remove = Action::new(|id: &String| delete_item(id.clone()));
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(item)) => {
+            message.set(Some(format!("Added {}.", item.item_id)));
+            if let Some(input) = item_id.get_untracked() {
+                input.set_value("");
+            }
+            if let Some(input) = description.get_untracked() {
+                input.set_value("");
+            }
+            reload.update(|n| *n += 1);
+        }
+        Some(Err(error)) => message.set(Some(explain(&error))),
+        None => {}
+    });
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(())) => {
+            message.set(Some("Item deleted.".into()));
+            reload.update(|n| *n += 1);
+        }
+        Some(Err(error)) => message.set(Some(explain(&error))),
+        None => {}
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let id = item_id.get().map(|i| i.value()).unwrap_or_default();
+        if id.trim().is_empty() {
+            message.set(Some("Enter an item id.".into()));
+            return;
+        }
+        let text = description.get().map(|i| i.value()).unwrap_or_default();
+        add.dispatch((id, text));
+    };
+    let pending = add.pending();
+    let empty = items.is_empty();
+
+    view! {
+        <section class="card" aria-labelledby="items-heading">
+            <h2 id="items-heading">"Your items"</h2>
+            <Show when=move || empty>
+                <p class="muted">"No items yet."</p>
+            </Show>
+            <ul class="items">
+                {items
+                    .into_iter()
+                    .map(|item| {
+                        let id = item.item_id.clone();
+                        let label = format!("Delete {}", item.item_id);
+                        let marker = item.item_id.clone();
+                        view! {
+                            <li data-item=marker>
+                                <span class="item-id">{item.item_id}</span>
+                                <span class="muted">{item.description.unwrap_or_default()}</span>
+                                <button
+                                    type="button"
+                                    class="secondary small"
+                                    aria-label=label
+                                    on:click=move |_| { remove.dispatch(id.clone()); }
+                                >
+                                    "Delete"
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <form class="stack" on:submit=on_submit>
+                <label for="item-id">"Item id"</label>
+                <input id="item-id" name="item_id" type="text" required autocomplete="off" node_ref=item_id/>
+                <label for="item-description">"Description (optional)"</label>
+                <input id="item-description" name="description" type="text" autocomplete="off" node_ref=description/>
+                <p class="message" id="item-message" role="status" aria-live="polite">{move || message.get()}</p>
+                <button type="submit" disabled=pending>"Add item"</button>
+            </form>
+        </section>
+    }
+}
+
+fn explain(error: &AppError) -> String {
+    match error {
+        AppError::Conflict(_) => "You already have an item with that id.".into(),
+        other => other.to_string(),
+    }
+}

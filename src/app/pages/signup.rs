@@ -1,0 +1,160 @@
+//! `/signup`: self-registration, when the server allows it.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use crate::app::error::AppError;
+use crate::app::navigation::LoginReason;
+use crate::app::server_fns::{Registration, registration_open, signup};
+use crate::policy::{MIN_PASSWORD_CHARS, check_password, check_username};
+
+/// A form field's problem, shown next to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FieldProblems {
+    username: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    confirmation: Option<String>,
+    form: Option<String>,
+}
+
+impl FieldProblems {
+    fn any(&self) -> bool {
+        *self != FieldProblems::default()
+    }
+}
+
+/// The checks the browser can make before sending: the shared username and
+/// password rules, and that the two passwords match.
+fn check_before_submit(form: &Registration, confirmation: &str) -> FieldProblems {
+    FieldProblems {
+        username: check_username(&form.username).err().map(|e| e.0),
+        password: check_password(&form.password, &form.username).err().map(|e| e.0),
+        confirmation: (form.password != confirmation).then(|| "The passwords do not match.".to_owned()),
+        ..FieldProblems::default()
+    }
+}
+
+/// The server's answer, placed next to the field it is about.
+fn place_server_error(error: AppError) -> FieldProblems {
+    match error {
+        AppError::Invalid { field: Some(field), message } => match field.as_str() {
+            "username" => FieldProblems { username: Some(message), ..Default::default() },
+            "email" => FieldProblems { email: Some(message), ..Default::default() },
+            "password" => FieldProblems { password: Some(message), ..Default::default() },
+            _ => FieldProblems { form: Some(message), ..Default::default() },
+        },
+        AppError::Conflict(_) => FieldProblems {
+            username: Some("That username is taken. Choose another.".into()),
+            ..Default::default()
+        },
+        other => FieldProblems { form: Some(other.to_string()), ..Default::default() },
+    }
+}
+
+/// The sign-up page: the form if registration is open, a note if not.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let open = Resource::new(|| (), |_| registration_open());
+    view! {
+        <Title text="Create an account · latchkey"/>
+        <section class="card narrow">
+            <h1>"Create an account"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match open.await {
+                        Ok(true) => view! { <SignupForm/> }.into_any(),
+                        Ok(false) => view! {
+                            <p>"Self-registration is disabled on this server. Ask an administrator for an account."</p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p class="aside">"Already have an account? " <a href="/login">"Sign in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn SignupForm() -> impl IntoView {
+    let username = NodeRef::<Input>::new();
+    let email = NodeRef::<Input>::new();
+    let full_name = NodeRef::<Input>::new();
+    let password = NodeRef::<Input>::new();
+    let confirmation = NodeRef::<Input>::new();
+    let problems = RwSignal::new(FieldProblems::default());
+
+    let register = Action::new(|form: &Registration| signup(form.clone()));
+    let pending = register.pending();
+    let navigate = use_navigate();
+    Effect::new(move |_| match register.value().get() {
+        Some(Ok(user)) => {
+            let url = format!("/login?reason={}&username={}", LoginReason::Registered.as_param(), user.username);
+            navigate(&url, Default::default());
+        }
+        Some(Err(error)) => problems.set(place_server_error(error)),
+        None => {}
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let value = |input: NodeRef<Input>| input.get().map(|i| i.value()).unwrap_or_default();
+        let optional = |input: NodeRef<Input>| Some(value(input)).filter(|v| !v.trim().is_empty());
+        let form = Registration {
+            username: value(username),
+            email: optional(email),
+            full_name: optional(full_name),
+            password: value(password),
+        };
+        let found = check_before_submit(&form, &value(confirmation));
+        let blocked = found.any();
+        problems.set(found);
+        if !blocked {
+            register.dispatch(form);
+        }
+    };
+    let problem = move |pick: fn(&FieldProblems) -> Option<String>| move || pick(&problems.get());
+    let invalid = move |pick: fn(&FieldProblems) -> Option<String>| move || pick(&problems.get()).is_some().to_string();
+
+    view! {
+        <form class="stack" on:submit=on_submit novalidate>
+            <label for="signup-username">"Username"</label>
+            <input id="signup-username" name="username" type="text" autocomplete="username" autocapitalize="none"
+                spellcheck="false" required aria-describedby="signup-username-error"
+                aria-invalid=invalid(|p| p.username.clone()) node_ref=username/>
+            <p class="error" id="signup-username-error" aria-live="polite">{problem(|p| p.username.clone())}</p>
+
+            <label for="signup-email">"Email (optional)"</label>
+            <input id="signup-email" name="email" type="email" autocomplete="email" aria-describedby="signup-email-error"
+                aria-invalid=invalid(|p| p.email.clone()) node_ref=email/>
+            <p class="error" id="signup-email-error" aria-live="polite">{problem(|p| p.email.clone())}</p>
+
+            <label for="signup-full-name">"Full name (optional)"</label>
+            <input id="signup-full-name" name="full_name" type="text" autocomplete="name" node_ref=full_name/>
+
+            <label for="signup-password">"Password"</label>
+            <input id="signup-password" name="password" type="password" autocomplete="new-password" required
+                aria-describedby="signup-password-hint signup-password-error"
+                aria-invalid=invalid(|p| p.password.clone()) node_ref=password/>
+            <p class="hint" id="signup-password-hint">
+                {format!("At least {MIN_PASSWORD_CHARS} characters, not your username, and not a common password.")}
+            </p>
+            <p class="error" id="signup-password-error" aria-live="polite">{problem(|p| p.password.clone())}</p>
+
+            <label for="signup-confirmation">"Repeat the password"</label>
+            <input id="signup-confirmation" name="confirmation" type="password" autocomplete="new-password" required
+                aria-describedby="signup-confirmation-error"
+                aria-invalid=invalid(|p| p.confirmation.clone()) node_ref=confirmation/>
+            <p class="error" id="signup-confirmation-error" aria-live="polite">{problem(|p| p.confirmation.clone())}</p>
+
+            <p class="error" role="alert">{problem(|p| p.form.clone())}</p>
+            <button type="submit" disabled=pending>
+                {move || if pending.get() { "Creating your account…" } else { "Create account" }}
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,169 @@
+//! The server functions the pages call. Each runs the same auth core and store as
+//! the JSON API: `login` is `POST /token`, the others pass the same
+//! [`Authorized`](crate::api::Authorized) gate as the JSON routes.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+use super::session::BearerClient;
+use crate::model::{Item, TokenResponse, User};
+
+/// What the profile page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The signed-in user.
+    pub user: User,
+    /// The scopes the session's token grants.
+    pub scopes: Vec<String>,
+    /// The user's items, if the token grants scope `items`.
+    pub items: Option<Vec<Item>>,
+}
+
+/// What a sign-up form sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub password: String,
+}
+
+/// Checks the password like `POST /token` and returns a token for all the
+/// user's allowed scopes.
+#[server(prefix = "/api", endpoint = "login", client = BearerClient)]
+pub async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
+    use self::ssr::*;
+    let state = app_state()?;
+    let issued = state.auth.login(&username, &password, "").await.map_err(reply)?;
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "bearer".into(),
+        expires_in: issued.expires_in,
+        scope: issued.scopes.to_string(),
+    })
+}
+
+/// The signed-in user, their granted scopes and their items.
+#[server(prefix = "/api", endpoint = "profile", client = BearerClient)]
+pub async fn load_profile() -> Result<Profile, AppError> {
+    use self::ssr::*;
+    use crate::api::{ActiveUser, ItemsReader, RouteRequirement as _};
+    let state = app_state()?;
+    let caller = authorize::<ActiveUser>(&state).await?;
+    let principal = caller.principal;
+    let can_read_items = ItemsReader::REQUIREMENT.scopes.iter().all(|s| principal.scopes.contains(*s));
+    let items = if can_read_items {
+        Some(state.store.list_items(&principal.user.username).await.map_err(store_failure)?)
+    } else {
+        None
+    };
+    Ok(Profile { user: principal.user.public(), scopes: principal.scopes.names(), items })
+}
+
+/// Adds an item for the signed-in user.
+#[server(prefix = "/api", endpoint = "add_item", client = BearerClient)]
+pub async fn add_item(item_id: String, description: Option<String>) -> Result<Item, AppError> {
+    use self::ssr::*;
+    use crate::api::ItemsReader;
+    use crate::model::NewItem;
+    let state = app_state()?;
+    let caller = authorize::<ItemsReader>(&state).await?;
+    let item = NewItem { item_id, description: description.filter(|d| !d.trim().is_empty()) };
+    crate::api::validate_item(&item).map_err(reply)?;
+    state.store.add_item(&caller.principal.user.username, &item).await.map_err(reply)
+}
+
+/// Removes one of the signed-in user's items.
+#[server(prefix = "/api", endpoint = "delete_item", client = BearerClient)]
+pub async fn delete_item(item_id: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    use crate::api::ItemsReader;
+    let state = app_state()?;
+    let caller = authorize::<ItemsReader>(&state).await?;
+    match state.store.delete_item(&caller.principal.user.username, &item_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(reply(crate::api::error::ApiError::NotFound("Item not found".into()))),
+        Err(e) => Err(store_failure(e)),
+    }
+}
+
+/// Whether self-registration is open on this server.
+#[server(prefix = "/api", endpoint = "registration_open", client = BearerClient)]
+pub async fn registration_open() -> Result<bool, AppError> {
+    use self::ssr::*;
+    Ok(app_state()?.settings.self_registration)
+}
+
+/// Creates an account, as `POST /users/` does.
+#[server(prefix = "/api", endpoint = "signup", client = BearerClient)]
+pub async fn signup(registration: Registration) -> Result<User, AppError> {
+    use self::ssr::*;
+    let state = app_state()?;
+    crate::api::register(&state, registration.into()).await.map_err(reply)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::api::error::ApiError;
+    use crate::api::{Authorized, RouteRequirement};
+    use crate::auth::AuthError;
+    use crate::auth::registration::NewAccount;
+    use crate::server::AppState;
+    use crate::store::StoreError;
+    use axum::extract::FromRequestParts as _;
+    use leptos::prelude::*;
+
+    use super::AppError;
+
+    /// The server's state, provided to every server function by `leptos_routes`.
+    pub fn app_state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or(AppError::Server)
+    }
+
+    /// Runs the JSON API's gate on this request's headers.
+    pub async fn authorize<R: RouteRequirement>(state: &AppState) -> Result<Authorized<R>, AppError> {
+        let mut parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Server)?;
+        Authorized::<R>::from_request_parts(&mut parts, state).await.map_err(reply)
+    }
+
+    /// A store failure, answered as the JSON API would.
+    pub fn store_failure(error: StoreError) -> AppError {
+        reply(error)
+    }
+
+    impl From<super::Registration> for NewAccount {
+        fn from(form: super::Registration) -> Self {
+            NewAccount { username: form.username, email: form.email, full_name: form.full_name, password: form.password }
+        }
+    }
+
+    /// Sets the HTTP status the JSON API would answer `error` with, and tells the
+    /// page what went wrong.
+    pub fn reply(error: impl Into<ApiError>) -> AppError {
+        let error = error.into();
+        error.log_cause();
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(error.status());
+        }
+        match error {
+            ApiError::Auth(AuthError::IncorrectLogin | AuthError::BadBasic) => AppError::IncorrectLogin,
+            ApiError::Auth(AuthError::InactiveUser) => AppError::InactiveUser,
+            ApiError::Auth(AuthError::NotAuthenticated | AuthError::InvalidToken { .. }) => {
+                AppError::SessionRejected
+            }
+            ApiError::Auth(AuthError::NotEnoughPermissions { .. }) => AppError::NotPermitted,
+            ApiError::Auth(AuthError::UnknownScope(e)) => AppError::invalid("scope", e.to_string()),
+            ApiError::Auth(AuthError::Store(_)) | ApiError::Internal(_) => AppError::Server,
+            ApiError::Validation(errors) => match errors.into_iter().next() {
+                Some(first) => AppError::Invalid { field: first.loc.last().cloned(), message: first.msg },
+                None => AppError::Invalid { field: None, message: "Invalid input".into() },
+            },
+            ApiError::NotFound(message) => AppError::NotFound(message),
+            ApiError::Conflict(message) => AppError::Conflict(message),
+            ApiError::Forbidden(message) => AppError::Invalid { field: None, message },
+            ApiError::PayloadTooLarge => AppError::Invalid { field: None, message: "Too much data".into() },
+            ApiError::BadRequest(message) => AppError::Invalid { field: None, message },
+        }
+    }
+}
