@@ -21,10 +21,17 @@ pub fn check_username(username: &str) -> Result<(), RuleViolation> {
         return Err(RuleViolation("Username must not be empty.".into()));
     }
     if username.chars().count() > MAX_USERNAME_CHARS {
-        return Err(RuleViolation(format!("Username must be at most {MAX_USERNAME_CHARS} characters.")));
+        return Err(RuleViolation(format!(
+            "Username must be at most {MAX_USERNAME_CHARS} characters."
+        )));
     }
-    if username.chars().any(|c| c.is_whitespace() || c.is_control() || c == ':') {
-        return Err(RuleViolation("Username must not contain spaces, control characters or ':'.".into()));
+    if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == ':')
+    {
+        return Err(RuleViolation(
+            "Username must not contain spaces, control characters or ':'.".into(),
+        ));
     }
     Ok(())
 }
@@ -34,13 +41,19 @@ pub fn check_username(username: &str) -> Result<(), RuleViolation> {
 pub fn check_password(password: &str, username: &str) -> Result<(), RuleViolation> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(RuleViolation(format!("Password must be at least {MIN_PASSWORD_CHARS} characters.")));
+        return Err(RuleViolation(format!(
+            "Password must be at least {MIN_PASSWORD_CHARS} characters."
+        )));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(RuleViolation(format!("Password must be at most {MAX_PASSWORD_CHARS} characters.")));
+        return Err(RuleViolation(format!(
+            "Password must be at most {MAX_PASSWORD_CHARS} characters."
+        )));
     }
     if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err(RuleViolation("Password must not contain the username.".into()));
+        return Err(RuleViolation(
+            "Password must not contain the username.".into(),
+        ));
     }
     Ok(())
 }
@@ -61,8 +74,23 @@ mod tests {
     #[test]
     fn password_rules_name_the_rule_that_fails() {
         assert!(check_password("correct horse battery", "johndoe").is_ok());
-        assert!(check_password("short", "johndoe").unwrap_err().0.contains("at least 8"));
-        assert!(check_password(&"x".repeat(257), "johndoe").unwrap_err().0.contains("at most 256"));
-        assert!(check_password("JohnDoe123", "johndoe").unwrap_err().0.contains("username"));
+        assert!(
+            check_password("short", "johndoe")
+                .unwrap_err()
+                .0
+                .contains("at least 8")
+        );
+        assert!(
+            check_password(&"x".repeat(257), "johndoe")
+                .unwrap_err()
+                .0
+                .contains("at most 256")
+        );
+        assert!(
+            check_password("JohnDoe123", "johndoe")
+                .unwrap_err()
+                .0
+                .contains("username")
+        );
     }
 }

@@ -154,14 +154,16 @@ impl From<RegistrationError> for ApiError {
     fn from(error: RegistrationError) -> Self {
         match error {
             RegistrationError::Closed => ApiError::Forbidden(error.to_string()),
-            RegistrationError::Invalid { field, message } => ApiError::Validation(vec![FieldError {
-                kind: "value_error",
-                loc: body_loc(field),
-                msg: message,
-                // Never echo the input: it may be a password.
-                input: Value::Null,
-                ctx: None,
-            }]),
+            RegistrationError::Invalid { field, message } => {
+                ApiError::Validation(vec![FieldError {
+                    kind: "value_error",
+                    loc: body_loc(field),
+                    msg: message,
+                    // Never echo the input: it may be a password.
+                    input: Value::Null,
+                    ctx: None,
+                }])
+            }
             RegistrationError::UsernameTaken => ApiError::Conflict(error.to_string()),
             RegistrationError::Store(e) => e.into(),
         }
@@ -172,7 +174,9 @@ impl ApiError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::Auth(e) => {
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -186,7 +190,9 @@ impl ApiError {
     /// Logs what the answer does not say: the cause of a server-side failure.
     pub fn log_cause(&self) {
         match self {
-            ApiError::Auth(AuthError::Store(e)) => tracing::error!(error = %e, "store failure during authorization"),
+            ApiError::Auth(AuthError::Store(e)) => {
+                tracing::error!(error = %e, "store failure during authorization")
+            }
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             _ => {}
         }
@@ -206,7 +212,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status(), Json(json!({ "detail": detail }))).into_response();
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

@@ -15,10 +15,10 @@ use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
+use self::error::ApiError;
 pub use self::items::validate_item;
 pub use self::openapi::ApiDoc;
 pub use self::users::register;
-use self::error::ApiError;
 use crate::server::AppState;
 
 /// Largest request body the API reads; a login form or an item needs far less.

@@ -64,7 +64,12 @@ pub struct UserCreate {
 
 impl From<UserCreate> for NewAccount {
     fn from(body: UserCreate) -> Self {
-        NewAccount { username: body.username, email: body.email, full_name: body.full_name, password: body.password }
+        NewAccount {
+            username: body.username,
+            email: body.email,
+            full_name: body.full_name,
+            password: body.password,
+        }
     }
 }
 

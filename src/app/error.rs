@@ -1,8 +1,8 @@
 //! The errors the browser app's server functions answer with.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// Why a server function failed, as the browser needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -50,7 +50,10 @@ pub enum AppError {
 impl AppError {
     /// An input error about `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: Some(field.to_owned()), message: message.into() }
+        AppError::Invalid {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
     }
 }
 
@@ -61,7 +64,10 @@ impl FromServerFnError for AppError {
         match error {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unreachable,
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                AppError::Invalid { field: None, message }
+                AppError::Invalid {
+                    field: None,
+                    message,
+                }
             }
             _ => AppError::Server,
         }

@@ -31,16 +31,23 @@ impl LoginReason {
 
     /// The reason named by a `reason` parameter.
     pub fn from_param(param: &str) -> Option<Self> {
-        [LoginReason::SignIn, LoginReason::Expired, LoginReason::SignedOut, LoginReason::Registered]
-            .into_iter()
-            .find(|r| r.as_param() == param)
+        [
+            LoginReason::SignIn,
+            LoginReason::Expired,
+            LoginReason::SignedOut,
+            LoginReason::Registered,
+        ]
+        .into_iter()
+        .find(|r| r.as_param() == param)
     }
 
     /// What the login page tells the user.
     pub fn message(self) -> &'static str {
         match self {
             LoginReason::SignIn => "Please sign in to continue.",
-            LoginReason::Expired => "Your session has expired or is no longer valid. Please sign in again.",
+            LoginReason::Expired => {
+                "Your session has expired or is no longer valid. Please sign in again."
+            }
             LoginReason::SignedOut => "You have been signed out.",
             LoginReason::Registered => "Your account was created. Sign in with your new password.",
         }
@@ -49,7 +56,11 @@ impl LoginReason {
 
 /// The login page's URL, asking to come back to `next` afterwards.
 pub fn login_url(reason: LoginReason, next: &str) -> String {
-    format!("/login?next={}&reason={}", encode_component(next), reason.as_param())
+    format!(
+        "/login?next={}&reason={}",
+        encode_component(next),
+        reason.as_param()
+    )
 }
 
 /// `next` if it is a path on this site, else the default landing page. Refuses
@@ -70,7 +81,12 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// Query-value encoding that leaves path characters readable.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 fn encode_component(text: &str) -> String {
     utf8_percent_encode(text, QUERY_VALUE).to_string()
@@ -88,7 +104,16 @@ mod tests {
 
     #[test]
     fn refuses_other_origins_and_odd_values() {
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "", "profile", "/a\\b", "/a\nb"] {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+            "profile",
+            "/a\\b",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(Some(bad)), DEFAULT_LANDING, "{bad:?}");
         }
         assert_eq!(safe_next(None), DEFAULT_LANDING);
@@ -96,8 +121,17 @@ mod tests {
 
     #[test]
     fn login_url_carries_next_and_reason() {
-        assert_eq!(login_url(LoginReason::Expired, "/profile"), "/login?next=/profile&reason=expired");
-        assert_eq!(login_url(LoginReason::SignIn, "/a b&c"), "/login?next=/a%20b%26c&reason=signin");
-        assert_eq!(LoginReason::from_param("registered"), Some(LoginReason::Registered));
+        assert_eq!(
+            login_url(LoginReason::Expired, "/profile"),
+            "/login?next=/profile&reason=expired"
+        );
+        assert_eq!(
+            login_url(LoginReason::SignIn, "/a b&c"),
+            "/login?next=/a%20b%26c&reason=signin"
+        );
+        assert_eq!(
+            LoginReason::from_param("registered"),
+            Some(LoginReason::Registered)
+        );
     }
 }

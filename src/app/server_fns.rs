@@ -35,7 +35,11 @@ pub struct Registration {
 pub async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let state = app_state()?;
-    let issued = state.auth.login(&username, &password, "").await.map_err(reply)?;
+    let issued = state
+        .auth
+        .login(&username, &password, "")
+        .await
+        .map_err(reply)?;
     Ok(TokenResponse {
         access_token: issued.token,
         token_type: "bearer".into(),
@@ -52,13 +56,26 @@ pub async fn load_profile() -> Result<Profile, AppError> {
     let state = app_state()?;
     let caller = authorize::<ActiveUser>(&state).await?;
     let principal = caller.principal;
-    let can_read_items = ItemsReader::REQUIREMENT.scopes.iter().all(|s| principal.scopes.contains(*s));
+    let can_read_items = ItemsReader::REQUIREMENT
+        .scopes
+        .iter()
+        .all(|s| principal.scopes.contains(*s));
     let items = if can_read_items {
-        Some(state.store.list_items(&principal.user.username).await.map_err(store_failure)?)
+        Some(
+            state
+                .store
+                .list_items(&principal.user.username)
+                .await
+                .map_err(store_failure)?,
+        )
     } else {
         None
     };
-    Ok(Profile { user: principal.user.public(), scopes: principal.scopes.names(), items })
+    Ok(Profile {
+        user: principal.user.public(),
+        scopes: principal.scopes.names(),
+        items,
+    })
 }
 
 /// Adds an item for the signed-in user.
@@ -69,9 +86,16 @@ pub async fn add_item(item_id: String, description: Option<String>) -> Result<It
     use crate::model::NewItem;
     let state = app_state()?;
     let caller = authorize::<ItemsReader>(&state).await?;
-    let item = NewItem { item_id, description: description.filter(|d| !d.trim().is_empty()) };
+    let item = NewItem {
+        item_id,
+        description: description.filter(|d| !d.trim().is_empty()),
+    };
     crate::api::validate_item(&item).map_err(reply)?;
-    state.store.add_item(&caller.principal.user.username, &item).await.map_err(reply)
+    state
+        .store
+        .add_item(&caller.principal.user.username, &item)
+        .await
+        .map_err(reply)
 }
 
 /// Removes one of the signed-in user's items.
@@ -81,9 +105,15 @@ pub async fn delete_item(item_id: String) -> Result<(), AppError> {
     use crate::api::ItemsReader;
     let state = app_state()?;
     let caller = authorize::<ItemsReader>(&state).await?;
-    match state.store.delete_item(&caller.principal.user.username, &item_id).await {
+    match state
+        .store
+        .delete_item(&caller.principal.user.username, &item_id)
+        .await
+    {
         Ok(true) => Ok(()),
-        Ok(false) => Err(reply(crate::api::error::ApiError::NotFound("Item not found".into()))),
+        Ok(false) => Err(reply(crate::api::error::ApiError::NotFound(
+            "Item not found".into(),
+        ))),
         Err(e) => Err(store_failure(e)),
     }
 }
@@ -100,7 +130,9 @@ pub async fn registration_open() -> Result<bool, AppError> {
 pub async fn signup(registration: Registration) -> Result<User, AppError> {
     use self::ssr::*;
     let state = app_state()?;
-    crate::api::register(&state, registration.into()).await.map_err(reply)
+    crate::api::register(&state, registration.into())
+        .await
+        .map_err(reply)
 }
 
 #[cfg(feature = "ssr")]
@@ -122,9 +154,13 @@ mod ssr {
     }
 
     /// Runs the JSON API's gate on this request's headers.
-    pub async fn authorize<R: RouteRequirement>(state: &AppState) -> Result<Authorized<R>, AppError> {
+    pub async fn authorize<R: RouteRequirement>(
+        state: &AppState,
+    ) -> Result<Authorized<R>, AppError> {
         let mut parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Server)?;
-        Authorized::<R>::from_request_parts(&mut parts, state).await.map_err(reply)
+        Authorized::<R>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(reply)
     }
 
     /// A store failure, answered as the JSON API would.
@@ -134,7 +170,12 @@ mod ssr {
 
     impl From<super::Registration> for NewAccount {
         fn from(form: super::Registration) -> Self {
-            NewAccount { username: form.username, email: form.email, full_name: form.full_name, password: form.password }
+            NewAccount {
+                username: form.username,
+                email: form.email,
+                full_name: form.full_name,
+                password: form.password,
+            }
         }
     }
 
@@ -147,7 +188,9 @@ mod ssr {
             options.set_status(error.status());
         }
         match error {
-            ApiError::Auth(AuthError::IncorrectLogin | AuthError::BadBasic) => AppError::IncorrectLogin,
+            ApiError::Auth(AuthError::IncorrectLogin | AuthError::BadBasic) => {
+                AppError::IncorrectLogin
+            }
             ApiError::Auth(AuthError::InactiveUser) => AppError::InactiveUser,
             ApiError::Auth(AuthError::NotAuthenticated | AuthError::InvalidToken { .. }) => {
                 AppError::SessionRejected
@@ -156,14 +199,29 @@ mod ssr {
             ApiError::Auth(AuthError::UnknownScope(e)) => AppError::invalid("scope", e.to_string()),
             ApiError::Auth(AuthError::Store(_)) | ApiError::Internal(_) => AppError::Server,
             ApiError::Validation(errors) => match errors.into_iter().next() {
-                Some(first) => AppError::Invalid { field: first.loc.last().cloned(), message: first.msg },
-                None => AppError::Invalid { field: None, message: "Invalid input".into() },
+                Some(first) => AppError::Invalid {
+                    field: first.loc.last().cloned(),
+                    message: first.msg,
+                },
+                None => AppError::Invalid {
+                    field: None,
+                    message: "Invalid input".into(),
+                },
             },
             ApiError::NotFound(message) => AppError::NotFound(message),
             ApiError::Conflict(message) => AppError::Conflict(message),
-            ApiError::Forbidden(message) => AppError::Invalid { field: None, message },
-            ApiError::PayloadTooLarge => AppError::Invalid { field: None, message: "Too much data".into() },
-            ApiError::BadRequest(message) => AppError::Invalid { field: None, message },
+            ApiError::Forbidden(message) => AppError::Invalid {
+                field: None,
+                message,
+            },
+            ApiError::PayloadTooLarge => AppError::Invalid {
+                field: None,
+                message: "Too much data".into(),
+            },
+            ApiError::BadRequest(message) => AppError::Invalid {
+                field: None,
+                message,
+            },
         }
     }
 }

@@ -21,7 +21,9 @@ pub fn stored_token() -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage as _;
-        gloo_storage::LocalStorage::get::<String>(TOKEN_KEY).ok().filter(|t| !t.is_empty())
+        gloo_storage::LocalStorage::get::<String>(TOKEN_KEY)
+            .ok()
+            .filter(|t| !t.is_empty())
     }
     #[cfg(not(feature = "hydrate"))]
     None
@@ -64,7 +66,9 @@ where
 
     fn send(request: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         if let Some(token) = stored_token() {
-            request.headers().set("Authorization", &format!("Bearer {token}"));
+            request
+                .headers()
+                .set("Authorization", &format!("Bearer {token}"));
         }
         <BrowserClient as Client<E, IS, OS>>::send(request)
     }

@@ -55,16 +55,27 @@ impl NewAccount {
     /// Trims the optional fields and checks every rule but the username's
     /// availability; the first broken rule is the error.
     pub fn validate(mut self) -> Result<Self, RegistrationError> {
-        let invalid = |field, e: RuleViolation| RegistrationError::Invalid { field, message: e.0 };
+        let invalid = |field, e: RuleViolation| RegistrationError::Invalid {
+            field,
+            message: e.0,
+        };
         check_username(&self.username).map_err(|e| invalid("username", e))?;
         self.email = non_empty(self.email);
         self.full_name = non_empty(self.full_name);
         if let Some(email) = &self.email
-            && (email.chars().count() > MAX_EMAIL_CHARS || !email_address::EmailAddress::is_valid(email))
+            && (email.chars().count() > MAX_EMAIL_CHARS
+                || !email_address::EmailAddress::is_valid(email))
         {
-            return Err(invalid("email", RuleViolation("Enter a valid email address.".into())));
+            return Err(invalid(
+                "email",
+                RuleViolation("Enter a valid email address.".into()),
+            ));
         }
-        if self.full_name.as_ref().is_some_and(|n| n.chars().count() > MAX_FULL_NAME_CHARS) {
+        if self
+            .full_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_FULL_NAME_CHARS)
+        {
             let message = format!("Full name must be at most {MAX_FULL_NAME_CHARS} characters.");
             return Err(invalid("full_name", RuleViolation(message)));
         }
@@ -81,8 +92,15 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// Refuses passwords that are common or easy to guess (zxcvbn score below 2, which
 /// includes every password of the common-password lists).
-fn check_guessability(password: &str, username: &str, email: Option<&str>) -> Result<(), RuleViolation> {
-    let inputs: Vec<&str> = [Some(username), email, Some("latchkey")].into_iter().flatten().collect();
+fn check_guessability(
+    password: &str,
+    username: &str,
+    email: Option<&str>,
+) -> Result<(), RuleViolation> {
+    let inputs: Vec<&str> = [Some(username), email, Some("latchkey")]
+        .into_iter()
+        .flatten()
+        .collect();
     let estimate = zxcvbn::zxcvbn(password, &inputs);
     if u8::from(estimate.score()) >= 2 {
         return Ok(());
@@ -102,7 +120,12 @@ mod tests {
     use super::*;
 
     fn account(username: &str, password: &str) -> NewAccount {
-        NewAccount { username: username.into(), email: None, full_name: None, password: password.into() }
+        NewAccount {
+            username: username.into(),
+            email: None,
+            full_name: None,
+            password: password.into(),
+        }
     }
 
     fn failing_field(account: NewAccount) -> &'static str {
@@ -120,17 +143,27 @@ mod tests {
     #[test]
     fn refuses_common_passwords() {
         for common in ["password", "12345678", "qwertyuiop", "iloveyou1"] {
-            assert_eq!(failing_field(account("carol", common)), "password", "{common}");
+            assert_eq!(
+                failing_field(account("carol", common)),
+                "password",
+                "{common}"
+            );
         }
     }
 
     #[test]
     fn names_the_field_at_fault() {
-        assert_eq!(failing_field(account("a b", "plum-orbit-lantern-42")), "username");
+        assert_eq!(
+            failing_field(account("a b", "plum-orbit-lantern-42")),
+            "username"
+        );
         let mut bad_email = account("carol", "plum-orbit-lantern-42");
         bad_email.email = Some("not an email".into());
         assert_eq!(failing_field(bad_email), "email");
-        assert_eq!(failing_field(account("carol", "carol-plum-orbit")), "password");
+        assert_eq!(
+            failing_field(account("carol", "carol-plum-orbit")),
+            "password"
+        );
     }
 
     #[test]

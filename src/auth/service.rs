@@ -7,9 +7,9 @@ use std::sync::Arc;
 use super::credentials::Credentials;
 use super::error::AuthError;
 use super::password::{PasswordHash, PasswordHasher, Verdict, run_blocking};
+use super::registration::{NewAccount, RegistrationError};
 use super::scope::{Scope, ScopeSet};
 use super::token::{IssuedToken, TokenSigner};
-use super::registration::{NewAccount, RegistrationError};
 use crate::store::{NewUser, Store, StoreError, UserRecord};
 
 /// What a route needs from its caller.
@@ -118,7 +118,10 @@ impl AuthService {
             StoreError::Conflict(_) => RegistrationError::UsernameTaken,
             other => other.into(),
         })?;
-        self.store.find_user(&user.username).await?.ok_or(RegistrationError::UsernameTaken)
+        self.store
+            .find_user(&user.username)
+            .await?
+            .ok_or(RegistrationError::UsernameTaken)
     }
 
     /// Decides whether `credentials` meet `requirement`.

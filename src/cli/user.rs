@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::{CliError, UserCommand};
 use crate::auth::ScopeSet;
 use crate::auth::password::PasswordHasher;
-use crate::policy::check_username;
 use crate::config::Settings;
+use crate::policy::check_username;
 use crate::store::{self, NewUser, Store, StoreError};
 
 pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(), CliError> {

@@ -12,7 +12,11 @@ use crate::app::session::stored_token;
 pub fn HomePage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
-        let target = if stored_token().is_some() { DEFAULT_LANDING } else { "/login" };
+        let target = if stored_token().is_some() {
+            DEFAULT_LANDING
+        } else {
+            "/login"
+        };
         navigate(target, Default::default());
     });
     view! {

@@ -16,7 +16,11 @@ use crate::app::session::store_token;
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let notice = move || {
-        query.read().get("reason").and_then(|r| LoginReason::from_param(&r)).map(LoginReason::message)
+        query
+            .read()
+            .get("reason")
+            .and_then(|r| LoginReason::from_param(&r))
+            .map(LoginReason::message)
     };
     let prefilled_username = query.read_untracked().get("username").unwrap_or_default();
     let username = NodeRef::<Input>::new();

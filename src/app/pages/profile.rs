@@ -28,17 +28,26 @@ pub fn ProfilePage() -> impl IntoView {
     Effect::new({
         let navigate = navigate.clone();
         move |_| match profile.get() {
-            Some(Err(None)) => navigate(&login_url(LoginReason::SignIn, "/profile"), Default::default()),
+            Some(Err(None)) => navigate(
+                &login_url(LoginReason::SignIn, "/profile"),
+                Default::default(),
+            ),
             Some(Err(Some(AppError::SessionRejected | AppError::InactiveUser))) => {
                 clear_token();
-                navigate(&login_url(LoginReason::Expired, "/profile"), Default::default());
+                navigate(
+                    &login_url(LoginReason::Expired, "/profile"),
+                    Default::default(),
+                );
             }
             _ => {}
         }
     });
     let sign_out = move |_| {
         clear_token();
-        navigate(&format!("/login?reason={}", LoginReason::SignedOut.as_param()), Default::default());
+        navigate(
+            &format!("/login?reason={}", LoginReason::SignedOut.as_param()),
+            Default::default(),
+        );
     };
 
     view! {
@@ -61,9 +70,20 @@ pub fn ProfilePage() -> impl IntoView {
 /// The user's details and items.
 #[component]
 fn ProfileCard(profile: Profile, reload: RwSignal<u32>) -> impl IntoView {
-    let Profile { user, scopes, items } = profile;
-    let scopes = if scopes.is_empty() { "none".to_owned() } else { scopes.join(", ") };
-    let name = user.full_name.clone().unwrap_or_else(|| user.username.clone());
+    let Profile {
+        user,
+        scopes,
+        items,
+    } = profile;
+    let scopes = if scopes.is_empty() {
+        "none".to_owned()
+    } else {
+        scopes.join(", ")
+    };
+    let name = user
+        .full_name
+        .clone()
+        .unwrap_or_else(|| user.username.clone());
     view! {
         <section class="card" aria-labelledby="profile-heading">
             <h1 id="profile-heading">{name}</h1>

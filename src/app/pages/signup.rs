@@ -32,8 +32,11 @@ impl FieldProblems {
 fn check_before_submit(form: &Registration, confirmation: &str) -> FieldProblems {
     FieldProblems {
         username: check_username(&form.username).err().map(|e| e.0),
-        password: check_password(&form.password, &form.username).err().map(|e| e.0),
-        confirmation: (form.password != confirmation).then(|| "The passwords do not match.".to_owned()),
+        password: check_password(&form.password, &form.username)
+            .err()
+            .map(|e| e.0),
+        confirmation: (form.password != confirmation)
+            .then(|| "The passwords do not match.".to_owned()),
         ..FieldProblems::default()
     }
 }
@@ -41,17 +44,35 @@ fn check_before_submit(form: &Registration, confirmation: &str) -> FieldProblems
 /// The server's answer, placed next to the field it is about.
 fn place_server_error(error: AppError) -> FieldProblems {
     match error {
-        AppError::Invalid { field: Some(field), message } => match field.as_str() {
-            "username" => FieldProblems { username: Some(message), ..Default::default() },
-            "email" => FieldProblems { email: Some(message), ..Default::default() },
-            "password" => FieldProblems { password: Some(message), ..Default::default() },
-            _ => FieldProblems { form: Some(message), ..Default::default() },
+        AppError::Invalid {
+            field: Some(field),
+            message,
+        } => match field.as_str() {
+            "username" => FieldProblems {
+                username: Some(message),
+                ..Default::default()
+            },
+            "email" => FieldProblems {
+                email: Some(message),
+                ..Default::default()
+            },
+            "password" => FieldProblems {
+                password: Some(message),
+                ..Default::default()
+            },
+            _ => FieldProblems {
+                form: Some(message),
+                ..Default::default()
+            },
         },
         AppError::Conflict(_) => FieldProblems {
             username: Some("That username is taken. Choose another.".into()),
             ..Default::default()
         },
-        other => FieldProblems { form: Some(other.to_string()), ..Default::default() },
+        other => FieldProblems {
+            form: Some(other.to_string()),
+            ..Default::default()
+        },
     }
 }
 
@@ -93,7 +114,11 @@ fn SignupForm() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| match register.value().get() {
         Some(Ok(user)) => {
-            let url = format!("/login?reason={}&username={}", LoginReason::Registered.as_param(), user.username);
+            let url = format!(
+                "/login?reason={}&username={}",
+                LoginReason::Registered.as_param(),
+                user.username
+            );
             navigate(&url, Default::default());
         }
         Some(Err(error)) => problems.set(place_server_error(error)),
@@ -118,7 +143,9 @@ fn SignupForm() -> impl IntoView {
         }
     };
     let problem = move |pick: fn(&FieldProblems) -> Option<String>| move || pick(&problems.get());
-    let invalid = move |pick: fn(&FieldProblems) -> Option<String>| move || pick(&problems.get()).is_some().to_string();
+    let invalid = move |pick: fn(&FieldProblems) -> Option<String>| {
+        move || pick(&problems.get()).is_some().to_string()
+    };
 
     view! {
         <form class="stack" on:submit=on_submit novalidate>
