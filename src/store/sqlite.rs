@@ -109,6 +109,28 @@ impl SqliteStore {
     }
 }
 
+async fn insert_user<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    user: &NewUser,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (username, email, full_name, disabled, password_hash, scopes, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&user.username)
+    .bind(&user.email)
+    .bind(&user.full_name)
+    .bind(user.disabled)
+    .bind(user.password_hash.as_str())
+    .bind(user.scopes.to_string())
+    .bind(now)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
@@ -138,29 +160,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError> {
-        let now = unix_now();
-        sqlx::query(
-            "INSERT INTO users (username, email, full_name, disabled, password_hash, scopes, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&user.username)
-        .bind(&user.email)
-        .bind(&user.full_name)
-        .bind(user.disabled)
-        .bind(user.password_hash.as_str())
-        .bind(user.scopes.to_string())
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("user {}", user.username))
-            } else {
-                e.into()
-            }
-        })?;
-        Ok(())
+        insert_user(&self.pool, user, unix_now())
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("user {}", user.username))
+                } else {
+                    e.into()
+                }
+            })
     }
 
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError> {
@@ -186,20 +194,7 @@ impl Store for SqliteStore {
                 counts.updated += 1;
                 continue;
             }
-            sqlx::query(
-                "INSERT INTO users (username, email, full_name, disabled, password_hash, scopes, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&user.username)
-            .bind(&user.email)
-            .bind(&user.full_name)
-            .bind(user.disabled)
-            .bind(user.password_hash.as_str())
-            .bind(user.scopes.to_string())
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            insert_user(&mut *tx, user, now).await?;
             counts.created += 1;
         }
         tx.commit().await?;
