@@ -216,6 +216,13 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+        if matches!(self, ApiError::PayloadTooLarge) {
+            // The rest of the body is never read, so the connection is closed after
+            // this answer: say so, or clients reuse it and their next request fails.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }

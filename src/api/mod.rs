@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use utoipa::OpenApi as _;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
 use self::error::ApiError;
@@ -49,5 +49,10 @@ pub fn router() -> Router<AppState> {
         .route("/status/", get(users::read_system_status))
         .route("/status", get(users::read_system_status))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+    // Swagger UI's default validator badge would make browsers send the document's
+    // URL to validator.swagger.io: the docs must not reach another host.
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", ApiDoc::openapi())
+        .config(Config::default().validator_url("none"));
+    api.merge(docs)
 }

@@ -1,0 +1,310 @@
+//! The signing key (generated into the data directory, or `LATCHKEY_SECRET_KEY`),
+//! what survives a restart, and which tokens the server accepts: its own, the
+//! FastAPI app's, and no forged, expired or malformed one.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn key_file(server: &TestServer) -> std::path::PathBuf {
+    server.data_dir().join("secret.key")
+}
+
+#[track_caller]
+fn assert_invalid_token(server: &TestServer, token: &str) {
+    assert_error(
+        server.get("/users/me/", Auth::Bearer(token)),
+        401,
+        "Could not validate credentials",
+        Some("Bearer scope=\"me\""),
+    );
+    assert_error(
+        server.get("/status/", Auth::Bearer(token)),
+        401,
+        "Could not validate credentials",
+        Some("Bearer"),
+    );
+}
+
+/// A server signing with [`SHARED_KEY`], with johndoe imported.
+fn server_with_shared_key() -> TestServer {
+    let server = TestServer::start_with(&[("LATCHKEY_SECRET_KEY", SHARED_KEY)]);
+    server.import_fastapi_users();
+    server
+}
+
+// ----- restart and the generated key -----
+
+#[test]
+fn users_and_tokens_survive_a_restart() {
+    let mut server = TestServer::start();
+    server.add_user("nina", "pw-nina", &["--full-name", "Nina"]);
+    let token = server.login("nina", "pw-nina", None);
+    server.stop();
+    server.launch();
+    server.login("nina", "pw-nina", None);
+    let (status, _, body) = parts(server.get("/users/me/", Auth::Bearer(&token)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["full_name"], "Nina");
+}
+
+#[test]
+fn items_survive_a_restart() {
+    let mut server = TestServer::start();
+    server.add_user("nina", "pw-nina", &[]);
+    let token = server.login("nina", "pw-nina", None);
+    let response = server
+        .request(
+            reqwest::Method::POST,
+            "/users/me/items/",
+            Auth::Bearer(&token),
+        )
+        .json(&json!({"item_id": "kept", "description": "across restarts"}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    server.restart();
+    let (status, _, body) = parts(server.get("/users/me/items/", Auth::Bearer(&token)));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!([{"item_id": "kept", "owner": "nina", "description": "across restarts"}])
+    );
+}
+
+#[test]
+fn generated_key_file_is_private_and_reused_after_restart() {
+    let mut server = TestServer::start();
+    let path = key_file(&server);
+    let mode = std::fs::metadata(&path)
+        .expect("secret.key exists after the first start")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let key = std::fs::read(&path).unwrap();
+    assert!(key.len() >= 32, "{} bytes", key.len());
+    server.restart();
+    assert_eq!(std::fs::read(&path).unwrap(), key, "the key changed");
+}
+
+#[test]
+fn generated_key_file_is_the_signing_key() {
+    let server = TestServer::start();
+    server.import_fastapi_users();
+    let key = std::fs::read(key_file(&server)).unwrap();
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me"], "exp": now() + 600}),
+        &key,
+    );
+    let (status, _, body) = parts(server.get("/users/me/", Auth::Bearer(&token)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "johndoe");
+}
+
+#[test]
+fn each_data_dir_gets_its_own_key() {
+    let one = TestServer::start();
+    one.add_user("olga", "pw-olga", &[]);
+    let token = one.login("olga", "pw-olga", None);
+    let two = TestServer::start();
+    two.add_user("olga", "pw-olga", &[]);
+    assert_ne!(
+        std::fs::read(key_file(&one)).unwrap(),
+        std::fs::read(key_file(&two)).unwrap()
+    );
+    assert_invalid_token(&two, &token);
+}
+
+#[test]
+fn environment_key_writes_no_key_file() {
+    let server = TestServer::start_with(&[("LATCHKEY_SECRET_KEY", SHARED_KEY)]);
+    assert!(server.data_dir().join("latchkey.db").exists());
+    assert!(!key_file(&server).exists());
+}
+
+#[test]
+fn tokens_are_refused_after_the_key_changes() {
+    let mut server = server_with_shared_key();
+    let token = server.login("johndoe", "secret", None);
+    server.stop();
+    server.set_env("LATCHKEY_SECRET_KEY", &"x".repeat(64));
+    server.launch();
+    assert_invalid_token(&server, &token);
+    // A new login works with the new key.
+    let fresh = server.login("johndoe", "secret", None);
+    assert_eq!(
+        server.get("/users/me/", Auth::Bearer(&fresh)).status(),
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn secret_key_shorter_than_32_bytes_stops_the_server() {
+    let server = TestServer::stopped_with(&[("LATCHKEY_SECRET_KEY", &"k".repeat(31))]);
+    let output = server.serve_expecting_exit();
+    assert!(!output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.contains("at least 32 bytes"),
+        "stderr: {}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.contains(&"k".repeat(31)),
+        "the key is printed: {}",
+        output.stderr
+    );
+}
+
+#[test]
+fn secret_key_of_exactly_32_bytes_is_accepted() {
+    let server = TestServer::start_with(&[("LATCHKEY_SECRET_KEY", &"k".repeat(32))]);
+    server.add_user("pam", "pw-pam", &[]);
+    let token = server.login("pam", "pw-pam", None);
+    assert_eq!(
+        server.get("/status/", Auth::Bearer(&token)).status(),
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn short_key_file_stops_the_server() {
+    let server = TestServer::stopped_with(&[]);
+    std::fs::create_dir_all(server.data_dir()).unwrap();
+    std::fs::write(key_file(&server), "too-short\n").unwrap();
+    let output = server.serve_expecting_exit();
+    assert!(!output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.contains("at least 32 bytes"),
+        "stderr: {}",
+        output.stderr
+    );
+}
+
+// ----- tokens from elsewhere -----
+
+#[test]
+fn accepts_a_token_minted_like_the_fastapi_app() {
+    let server = server_with_shared_key();
+    // PyJWT's jwt.encode({"sub", "scopes", "exp"}, SECRET_KEY, algorithm="HS256").
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me", "items"], "exp": now() + 600}),
+        SHARED_KEY.as_bytes(),
+    );
+    let (status, _, body) = parts(server.get("/users/me/", Auth::Bearer(&token)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "johndoe");
+    let (status, _, body) = parts(server.get("/users/me/items/", Auth::Bearer(&token)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[test]
+fn fastapi_tokens_scopes_are_honoured() {
+    let server = server_with_shared_key();
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me"], "exp": now() + 600}),
+        SHARED_KEY.as_bytes(),
+    );
+    assert_eq!(
+        server.get("/users/me/", Auth::Bearer(&token)).status(),
+        StatusCode::OK
+    );
+    assert_error(
+        server.get("/users/me/items/", Auth::Bearer(&token)),
+        401,
+        "Not enough permissions",
+        Some("Bearer scope=\"items me\""),
+    );
+}
+
+#[test]
+fn issued_tokens_verify_with_the_shared_key() {
+    // The other direction of the migration: the FastAPI app (PyJWT) can read
+    // latchkey's tokens.
+    let server = server_with_shared_key();
+    let token = server.login("johndoe", "secret", None);
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    let data = jsonwebtoken::decode::<serde_json::Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(SHARED_KEY.as_bytes()),
+        &validation,
+    )
+    .expect("verifies with the shared key");
+    assert_eq!(data.claims["sub"], "johndoe");
+    assert_eq!(data.claims["scopes"], json!(["me", "items"]));
+}
+
+#[test]
+fn rejects_expired_token() {
+    let server = server_with_shared_key();
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me"], "exp": now() - 60}),
+        SHARED_KEY.as_bytes(),
+    );
+    assert_invalid_token(&server, &token);
+}
+
+#[test]
+fn rejects_token_signed_with_other_key() {
+    let server = server_with_shared_key();
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me"], "exp": now() + 600}),
+        &[b'z'; 64],
+    );
+    assert_invalid_token(&server, &token);
+}
+
+#[test]
+fn rejects_alg_none_token() {
+    let server = server_with_shared_key();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD
+        .encode(json!({"sub": "johndoe", "scopes": ["me"], "exp": now() + 600}).to_string());
+    assert_invalid_token(&server, &format!("{header}.{payload}."));
+    // Also with the signature of a real token glued on.
+    let real = server.login("johndoe", "secret", None);
+    let signature = real.rsplit('.').next().unwrap();
+    assert_invalid_token(&server, &format!("{header}.{payload}.{signature}"));
+}
+
+#[test]
+fn rejects_token_of_another_hmac_algorithm() {
+    let server = server_with_shared_key();
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &json!({"sub": "johndoe", "scopes": ["me"], "exp": now() + 600}),
+        &jsonwebtoken::EncodingKey::from_secret(SHARED_KEY.as_bytes()),
+    )
+    .unwrap();
+    assert_invalid_token(&server, &token);
+}
+
+#[test]
+fn rejects_token_without_exp() {
+    let server = server_with_shared_key();
+    let token = sign_hs256(
+        &json!({"sub": "johndoe", "scopes": ["me"]}),
+        SHARED_KEY.as_bytes(),
+    );
+    assert_invalid_token(&server, &token);
+}
+
+#[test]
+fn rejects_token_without_sub_or_for_an_unknown_user() {
+    let server = server_with_shared_key();
+    for claims in [
+        json!({"scopes": ["me"], "exp": now() + 600}),
+        json!({"sub": "nobody", "scopes": ["me"], "exp": now() + 600}),
+        json!({"sub": 42, "scopes": ["me"], "exp": now() + 600}),
+    ] {
+        let token = sign_hs256(&claims, SHARED_KEY.as_bytes());
+        assert_invalid_token(&server, &token);
+    }
+}

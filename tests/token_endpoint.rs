@@ -1,0 +1,319 @@
+//! `POST /token`: the OAuth2 password grant, its errors, the scopes it grants, the
+//! token it issues, and the rehash of old password hashes at login.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A server with the FastAPI app's users imported.
+fn server_with_fastapi_users() -> TestServer {
+    let server = TestServer::start();
+    server.import_fastapi_users();
+    server
+}
+
+fn missing(field: &str) -> Value {
+    json!({"type": "missing", "loc": ["body", field], "msg": "Field required", "input": null})
+}
+
+#[test]
+fn issues_a_bearer_token_with_scope_and_no_store() {
+    let server = server_with_fastapi_users();
+    let response = server.token_request(&[
+        ("grant_type", "password"),
+        ("username", "johndoe"),
+        ("password", "secret"),
+        ("scope", "me items"),
+        ("client_id", "some-client"),
+        ("client_secret", "some-secret"),
+    ]);
+    let (status, headers, body) = parts(response);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let object = body.as_object().expect("a JSON object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["scope"], "me items");
+    assert_eq!(body["expires_in"], 30 * 60);
+    assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
+}
+
+#[test]
+fn wrong_password_and_unknown_user_get_the_same_401() {
+    let server = server_with_fastapi_users();
+    let (wrong_status, wrong_headers, wrong_body) =
+        parts(server.token_request(&[("username", "johndoe"), ("password", "Secret")]));
+    let (unknown_status, unknown_headers, unknown_body) =
+        parts(server.token_request(&[("username", "nobody"), ("password", "secret")]));
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_body,
+        json!({"detail": "Incorrect username or password"})
+    );
+    assert_eq!(challenge(&wrong_headers), Some("Bearer"));
+    assert_eq!(unknown_status, wrong_status);
+    assert_eq!(unknown_body, wrong_body);
+    // Every header but the date is the same: nothing tells the two apart.
+    let comparable = |headers: &reqwest::header::HeaderMap| {
+        let mut list: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(name, _)| *name != reqwest::header::DATE)
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        list.sort();
+        list
+    };
+    assert_eq!(comparable(&unknown_headers), comparable(&wrong_headers));
+}
+
+#[test]
+fn missing_username_is_a_fastapi_422() {
+    let server = TestServer::start();
+    let (status, _, body) = parts(server.token_request(&[("password", "secret")]));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, json!({"detail": [missing("username")]}));
+}
+
+#[test]
+fn empty_password_counts_as_missing() {
+    let server = TestServer::start();
+    let (status, _, body) =
+        parts(server.token_request(&[("username", "johndoe"), ("password", "")]));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, json!({"detail": [missing("password")]}));
+}
+
+#[test]
+fn both_fields_missing_list_username_then_password() {
+    let server = TestServer::start();
+    for form in [
+        &[("scope", "me")][..],
+        &[("password", ""), ("username", "")][..],
+    ] {
+        let (status, _, body) = parts(server.token_request(form));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert_eq!(
+            body,
+            json!({"detail": [missing("username"), missing("password")]}),
+            "{form:?}"
+        );
+    }
+}
+
+#[test]
+fn grant_type_other_than_password_is_a_pattern_mismatch() {
+    let server = server_with_fastapi_users();
+    let (status, _, body) = parts(server.token_request(&[
+        ("grant_type", "foo"),
+        ("username", "johndoe"),
+        ("password", "secret"),
+    ]));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body,
+        json!({"detail": [{
+            "type": "string_pattern_mismatch",
+            "loc": ["body", "grant_type"],
+            "msg": "String should match pattern '^password$'",
+            "input": "foo",
+            "ctx": {"pattern": "^password$"},
+        }]})
+    );
+}
+
+#[test]
+fn a_json_body_is_missing_username_and_password() {
+    let server = server_with_fastapi_users();
+    let response = server
+        .client()
+        .post(server.url("/token"))
+        .json(&json!({"username": "johndoe", "password": "secret"}))
+        .send()
+        .unwrap();
+    let (status, _, body) = parts(response);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body,
+        json!({"detail": [missing("username"), missing("password")]})
+    );
+}
+
+#[test]
+fn disabled_user_with_the_right_password_is_inactive() {
+    let server = server_with_fastapi_users();
+    let response = server.token_request(&[("username", "alice"), ("password", "secretalice")]);
+    assert_error(response, 400, "Inactive user", None);
+}
+
+#[test]
+fn disabled_user_with_a_wrong_password_gets_the_usual_401() {
+    let server = server_with_fastapi_users();
+    let response = server.token_request(&[("username", "alice"), ("password", "wrong")]);
+    assert_error(
+        response,
+        401,
+        "Incorrect username or password",
+        Some("Bearer"),
+    );
+}
+
+#[test]
+fn no_scope_asked_grants_all_the_user_may_have() {
+    let server = server_with_fastapi_users();
+    server.add_user("meonly", "pw-meonly", &["--scopes", "me"]);
+    assert_eq!(
+        server.login_response("johndoe", "secret", None)["scope"],
+        "me items"
+    );
+    assert_eq!(
+        server.login_response("meonly", "pw-meonly", None)["scope"],
+        "me"
+    );
+}
+
+#[test]
+fn asked_scopes_the_user_lacks_are_not_granted() {
+    let server = TestServer::start();
+    server.add_user("meonly", "pw-meonly", &["--scopes", "me"]);
+    let body = server.login_response("meonly", "pw-meonly", Some("me items"));
+    assert_eq!(body["scope"], "me");
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(jwt_segment(token, 1)["scopes"], json!(["me"]));
+    // The token really lacks `items`.
+    let response = server.get("/users/me/items/", Auth::Bearer(token));
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn asking_a_subset_grants_only_that_subset() {
+    let server = server_with_fastapi_users();
+    let body = server.login_response("johndoe", "secret", Some("items"));
+    assert_eq!(body["scope"], "items");
+}
+
+#[test]
+fn unknown_scope_name_is_a_400_naming_it() {
+    let server = server_with_fastapi_users();
+    let (status, _, body) = parts(server.token_request(&[
+        ("username", "johndoe"),
+        ("password", "secret"),
+        ("scope", "me admin"),
+    ]));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let detail = body["detail"].as_str().expect("a string detail");
+    assert!(detail.contains("admin"), "{detail}");
+}
+
+#[test]
+fn issued_token_is_hs256_with_sub_exp_iat_jti_and_scopes() {
+    let server = server_with_fastapi_users();
+    let before = now();
+    let token = server.login("johndoe", "secret", Some("me"));
+    let after = now();
+    let header = jwt_segment(&token, 0);
+    assert_eq!(header["alg"], "HS256");
+    let claims = jwt_segment(&token, 1);
+    assert_eq!(claims["sub"], "johndoe");
+    assert_eq!(claims["scopes"], json!(["me"]));
+    let iat = claims["iat"].as_u64().expect("numeric iat");
+    let exp = claims["exp"].as_u64().expect("numeric exp");
+    assert!((before..=after).contains(&iat), "iat {iat}");
+    assert_eq!(exp - iat, 30 * 60);
+    let jti = claims["jti"].as_str().expect("string jti");
+    assert!(!jti.is_empty());
+    // Every token is unique.
+    let again = server.login("johndoe", "secret", Some("me"));
+    assert_ne!(jwt_segment(&again, 1)["jti"], claims["jti"]);
+}
+
+#[test]
+fn access_token_minutes_sets_the_lifetime() {
+    let server = TestServer::start_with(&[("LATCHKEY_ACCESS_TOKEN_MINUTES", "5")]);
+    server.import_fastapi_users();
+    let body = server.login_response("johndoe", "secret", None);
+    assert_eq!(body["expires_in"], 300);
+    let claims = jwt_segment(body["access_token"].as_str().unwrap(), 1);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        300
+    );
+}
+
+#[test]
+fn login_rehashes_bcrypt_and_old_argon2_to_the_current_policy() {
+    let server = TestServer::start();
+    let bcrypt_hash = bcrypt::hash("legacy-pw", 4).unwrap();
+    let output = server.import(
+        "users.json",
+        &json!([
+            {"username": "legacy", "hashed_password": bcrypt_hash},
+            {"username": "johndoe", "hashed_password": JOHNDOE_HASH},
+        ]),
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        server.stored_password_hash("legacy").as_deref(),
+        Some(bcrypt_hash.as_str())
+    );
+    assert_eq!(
+        server.stored_password_hash("johndoe").as_deref(),
+        Some(JOHNDOE_HASH)
+    );
+
+    server.login("legacy", "legacy-pw", None);
+    server.login("johndoe", "secret", None);
+
+    for user in ["legacy", "johndoe"] {
+        let stored = server.stored_password_hash(user).unwrap();
+        assert!(
+            stored.starts_with(CHEAP_HASH_PREFIX),
+            "{user}'s hash was not upgraded: {stored}"
+        );
+    }
+    // The upgraded hashes still hold the same passwords, and only those.
+    server.login("legacy", "legacy-pw", None);
+    server.login("johndoe", "secret", None);
+    let response = server.token_request(&[("username", "legacy"), ("password", "legacy-pw!")]);
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_hash_of_the_current_policy_is_not_rewritten_at_login() {
+    let server = TestServer::start();
+    server.add_user("carol", "carol-pw", &[]);
+    let stored = server.stored_password_hash("carol").unwrap();
+    assert!(stored.starts_with(CHEAP_HASH_PREFIX), "{stored}");
+    server.login("carol", "carol-pw", None);
+    assert_eq!(server.stored_password_hash("carol").unwrap(), stored);
+}
+
+#[test]
+fn failed_login_does_not_rehash() {
+    let server = TestServer::start();
+    let bcrypt_hash = bcrypt::hash("legacy-pw", 4).unwrap();
+    let output = server.import(
+        "users.json",
+        &json!([
+            {"username": "legacy", "hashed_password": bcrypt_hash},
+            {"username": "johndoe", "hashed_password": JOHNDOE_HASH},
+        ]),
+    );
+    assert!(output.status.success(), "{output:?}");
+    for (user, wrong) in [("legacy", "legacy"), ("johndoe", "Secret")] {
+        let response = server.token_request(&[("username", user), ("password", wrong)]);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        server.stored_password_hash("legacy").as_deref(),
+        Some(bcrypt_hash.as_str())
+    );
+    assert_eq!(
+        server.stored_password_hash("johndoe").as_deref(),
+        Some(JOHNDOE_HASH)
+    );
+}
