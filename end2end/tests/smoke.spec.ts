@@ -1,16 +1,8 @@
-import { test, expect } from "@playwright/test";
+import { expect, hydrated, test } from "./fixtures";
 
-test("home page hydrates without errors", async ({ page }) => {
-  const errors: string[] = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
-
+test("the start page hydrates without errors", async ({ page }) => {
   await page.goto("/");
   // The app sets data-hydrated on <body> once the wasm has mounted.
-  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-
+  await hydrated(page);
   await expect(page).toHaveTitle(/latchkey/i);
-  expect(errors).toEqual([]);
 });

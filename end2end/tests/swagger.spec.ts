@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 // Swagger UI is served by latchkey itself and must work offline: Authorize with the
 // OAuth2 password flow against /token, then "Try it out" on a protected route.

@@ -63,6 +63,15 @@ pub fn login_url(reason: LoginReason, next: &str) -> String {
     )
 }
 
+/// The login page's URL after sign-up, with the new username filled in.
+pub fn registered_login_url(username: &str) -> String {
+    format!(
+        "/login?reason={}&username={}",
+        LoginReason::Registered.as_param(),
+        encode_component(username)
+    )
+}
+
 /// `next` if it is a path on this site, else the default landing page. Refuses
 /// other origins (`//host`, `/\host`, schemes) so a link cannot send a user who
 /// just signed in to someone else's site.
@@ -120,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn login_url_carries_next_and_reason() {
+    fn login_urls_carry_their_parameters_encoded() {
         assert_eq!(
             login_url(LoginReason::Expired, "/profile"),
             "/login?next=/profile&reason=expired"
@@ -128,6 +137,10 @@ mod tests {
         assert_eq!(
             login_url(LoginReason::SignIn, "/a b&c"),
             "/login?next=/a%20b%26c&reason=signin"
+        );
+        assert_eq!(
+            registered_login_url("tom&jerry+co"),
+            "/login?reason=registered&username=tom%26jerry%2Bco"
         );
         assert_eq!(
             LoginReason::from_param("registered"),

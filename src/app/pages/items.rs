@@ -9,11 +9,16 @@ use crate::app::server_fns::{add_item, delete_item};
 use crate::model::Item;
 
 /// The user's items; `reload` is bumped after a change so the profile refetches.
+/// The refetch rebuilds this panel, so the status `message` is owned by the page:
+/// "Added …" and "Item deleted." stay visible after the list is reloaded.
 #[component]
-pub fn ItemsPanel(items: Vec<Item>, reload: RwSignal<u32>) -> impl IntoView {
+pub fn ItemsPanel(
+    items: Vec<Item>,
+    reload: RwSignal<u32>,
+    message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let item_id = NodeRef::<Input>::new();
     let description = NodeRef::<Input>::new();
-    let message = RwSignal::new(None::<String>);
 
     let add = Action::new(|(id, description): &(String, String)| {
         let description = Some(description.clone()).filter(|d| !d.trim().is_empty());

@@ -16,6 +16,7 @@ use crate::app::session::{clear_token, stored_token};
 pub fn ProfilePage() -> impl IntoView {
     let navigate = use_navigate();
     let reload = RwSignal::new(0_u32);
+    let item_message = RwSignal::new(None::<String>);
     let profile = LocalResource::new(move || {
         reload.track();
         async move {
@@ -55,7 +56,7 @@ pub fn ProfilePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(profile) => view! { <ProfileCard profile reload/> }.into_any(),
+                    Ok(profile) => view! { <ProfileCard profile reload item_message/> }.into_any(),
                     Err(Some(error)) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     Err(None) => view! { <p class="loading">"Redirecting to sign in…"</p> }.into_any(),
                 }
@@ -69,7 +70,11 @@ pub fn ProfilePage() -> impl IntoView {
 
 /// The user's details and items.
 #[component]
-fn ProfileCard(profile: Profile, reload: RwSignal<u32>) -> impl IntoView {
+fn ProfileCard(
+    profile: Profile,
+    reload: RwSignal<u32>,
+    item_message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let Profile {
         user,
         scopes,
@@ -99,7 +104,7 @@ fn ProfileCard(profile: Profile, reload: RwSignal<u32>) -> impl IntoView {
             </dl>
         </section>
         {match items {
-            Some(items) => view! { <ItemsPanel items reload/> }.into_any(),
+            Some(items) => view! { <ItemsPanel items reload message=item_message/> }.into_any(),
             None => view! {
                 <section class="card"><p>"This session does not grant the items scope."</p></section>
             }.into_any(),

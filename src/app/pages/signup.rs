@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::app::error::AppError;
-use crate::app::navigation::LoginReason;
+use crate::app::navigation::registered_login_url;
 use crate::app::server_fns::{Registration, registration_open, signup};
 use crate::policy::{MIN_PASSWORD_CHARS, check_password, check_username};
 
@@ -113,14 +113,7 @@ fn SignupForm() -> impl IntoView {
     let pending = register.pending();
     let navigate = use_navigate();
     Effect::new(move |_| match register.value().get() {
-        Some(Ok(user)) => {
-            let url = format!(
-                "/login?reason={}&username={}",
-                LoginReason::Registered.as_param(),
-                user.username
-            );
-            navigate(&url, Default::default());
-        }
+        Some(Ok(user)) => navigate(&registered_login_url(&user.username), Default::default()),
         Some(Err(error)) => problems.set(place_server_error(error)),
         None => {}
     });
