@@ -29,6 +29,21 @@ async function addItem(page: Page, id: string, description = ""): Promise<void> 
 }
 
 test.describe("items on the profile", () => {
+  test("items can be added one after another with the keyboard alone", async ({ page, request }) => {
+    await signInAsFreshUser(page, request);
+    await page.locator("#item-id").focus();
+    for (const id of ["first", "second"]) {
+      await page.keyboard.type(id);
+      await page.keyboard.press("Tab");
+      await page.keyboard.type(`the ${id} one`);
+      await page.keyboard.press("Enter");
+      await expect(page.locator(`li[data-item="${id}"]`)).toContainText(`the ${id} one`);
+      // Ready for the next item: the focus is back in the empty id field.
+      await expect(page.locator("#item-id")).toBeFocused();
+      await expect(page.locator("#item-id")).toHaveValue("");
+    }
+  });
+
   test("an added item stays after a reload, and a deleted one stays gone", async ({ page, request }) => {
     await signInAsFreshUser(page, request);
     await expect(page.getByText("No items yet.")).toBeVisible();

@@ -16,8 +16,8 @@ pub struct Profile {
     pub user: User,
     /// The scopes the session's token grants.
     pub scopes: Vec<String>,
-    /// The user's items, if the token grants scope `items`.
-    pub items: Option<Vec<Item>>,
+    /// Whether the token grants what reading and changing items needs.
+    pub items_allowed: bool,
 }
 
 /// What a sign-up form sends.
@@ -48,34 +48,36 @@ pub async fn login(username: String, password: String) -> Result<TokenResponse, 
     })
 }
 
-/// The signed-in user, their granted scopes and their items.
+/// The signed-in user and their granted scopes.
 #[server(prefix = "/api", endpoint = "profile", client = BearerClient)]
 pub async fn load_profile() -> Result<Profile, AppError> {
     use self::ssr::*;
     use crate::api::{ActiveUser, ItemsReader, RouteRequirement as _};
     let state = app_state()?;
-    let caller = authorize::<ActiveUser>(&state).await?;
-    let principal = caller.principal;
-    let can_read_items = ItemsReader::REQUIREMENT
+    let principal = authorize::<ActiveUser>(&state).await?.principal;
+    let items_allowed = ItemsReader::REQUIREMENT
         .scopes
         .iter()
         .all(|s| principal.scopes.contains(*s));
-    let items = if can_read_items {
-        Some(
-            state
-                .store
-                .list_items(&principal.user.username)
-                .await
-                .map_err(store_failure)?,
-        )
-    } else {
-        None
-    };
     Ok(Profile {
         user: principal.user.public(),
         scopes: principal.scopes.names(),
-        items,
+        items_allowed,
     })
+}
+
+/// The signed-in user's items, as `GET /users/me/items/`.
+#[server(prefix = "/api", endpoint = "items", client = BearerClient)]
+pub async fn list_items() -> Result<Vec<Item>, AppError> {
+    use self::ssr::*;
+    use crate::api::ItemsReader;
+    let state = app_state()?;
+    let caller = authorize::<ItemsReader>(&state).await?;
+    state
+        .store
+        .list_items(&caller.principal.user.username)
+        .await
+        .map_err(store_failure)
 }
 
 /// Adds an item for the signed-in user.

@@ -3,48 +3,61 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
+use leptos_router::hooks::use_navigate;
 
+use super::profile::leave_if_rejected;
 use crate::app::error::AppError;
-use crate::app::server_fns::{add_item, delete_item};
+use crate::app::server_fns::{add_item, delete_item, list_items};
 use crate::model::Item;
 
-/// The user's items; `reload` is bumped after a change so the profile refetches.
-/// The refetch rebuilds this panel, so the status `message` is owned by the page:
-/// "Added …" and "Item deleted." stay visible after the list is reloaded.
+/// The user's items and the form to add one. Only the list reloads after a change,
+/// so the form (and the keyboard focus in it) stays put.
 #[component]
-pub fn ItemsPanel(
-    items: Vec<Item>,
-    reload: RwSignal<u32>,
-    message: RwSignal<Option<String>>,
-) -> impl IntoView {
+pub fn ItemsPanel() -> impl IntoView {
     let item_id = NodeRef::<Input>::new();
     let description = NodeRef::<Input>::new();
+    let message = RwSignal::new(None::<String>);
+    let reload = RwSignal::new(0_u32);
+    let items = LocalResource::new(move || {
+        reload.track();
+        list_items()
+    });
 
     let add = Action::new(|(id, description): &(String, String)| {
         let description = Some(description.clone()).filter(|d| !d.trim().is_empty());
         add_item(id.clone(), description)
     });
     let remove = Action::new(|id: &String| delete_item(id.clone()));
-    Effect::new(move |_| match add.value().get() {
-        Some(Ok(item)) => {
-            message.set(Some(format!("Added {}.", item.item_id)));
-            if let Some(input) = item_id.get_untracked() {
-                input.set_value("");
-            }
-            if let Some(input) = description.get_untracked() {
-                input.set_value("");
-            }
-            reload.update(|n| *n += 1);
+    let navigate = use_navigate();
+    let report = move |error: AppError| {
+        if !leave_if_rejected(&error, &navigate) {
+            message.set(Some(explain(&error)));
         }
-        Some(Err(error)) => message.set(Some(explain(&error))),
-        None => {}
+    };
+    Effect::new({
+        let report = report.clone();
+        move |_| match add.value().get() {
+            Some(Ok(item)) => {
+                message.set(Some(format!("Added {}.", item.item_id)));
+                if let Some(input) = item_id.get_untracked() {
+                    input.set_value("");
+                    let _ = input.focus();
+                }
+                if let Some(input) = description.get_untracked() {
+                    input.set_value("");
+                }
+                reload.update(|n| *n += 1);
+            }
+            Some(Err(error)) => report(error),
+            None => {}
+        }
     });
     Effect::new(move |_| match remove.value().get() {
         Some(Ok(())) => {
             message.set(Some("Item deleted.".into()));
             reload.update(|n| *n += 1);
         }
-        Some(Err(error)) => message.set(Some(explain(&error))),
+        Some(Err(error)) => report(error),
         None => {}
     });
 
@@ -59,38 +72,18 @@ pub fn ItemsPanel(
         add.dispatch((id, text));
     };
     let pending = add.pending();
-    let empty = items.is_empty();
 
     view! {
         <section class="card" aria-labelledby="items-heading">
             <h2 id="items-heading">"Your items"</h2>
-            <Show when=move || empty>
-                <p class="muted">"No items yet."</p>
-            </Show>
-            <ul class="items">
-                {items
-                    .into_iter()
-                    .map(|item| {
-                        let id = item.item_id.clone();
-                        let label = format!("Delete {}", item.item_id);
-                        let marker = item.item_id.clone();
-                        view! {
-                            <li data-item=marker>
-                                <span class="item-id">{item.item_id}</span>
-                                <span class="muted">{item.description.unwrap_or_default()}</span>
-                                <button
-                                    type="button"
-                                    class="secondary small"
-                                    aria-label=label
-                                    on:click=move |_| { remove.dispatch(id.clone()); }
-                                >
-                                    "Delete"
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <Transition fallback=|| view! { <p class="loading">"Loading your items…"</p> }>
+                {move || Suspend::new(async move {
+                    match items.await {
+                        Ok(items) => view! { <ItemList items remove/> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{explain(&error)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
             <form class="stack" on:submit=on_submit>
                 <label for="item-id">"Item id"</label>
                 <input id="item-id" name="item_id" type="text" required autocomplete="off" node_ref=item_id/>
@@ -101,6 +94,43 @@ pub fn ItemsPanel(
             </form>
         </section>
     }
+}
+
+/// The list, each item with its delete button.
+#[component]
+fn ItemList(items: Vec<Item>, remove: Action<String, Result<(), AppError>>) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="muted">"No items yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="items">
+            {items
+                .into_iter()
+                .map(|item| {
+                    let id = item.item_id.clone();
+                    let label = format!("Delete {}", item.item_id);
+                    let marker = item.item_id.clone();
+                    view! {
+                        <li data-item=marker>
+                            <span class="item-id">{item.item_id}</span>
+                            <span class="muted">{item.description.unwrap_or_default()}</span>
+                            <button
+                                type="button"
+                                class="secondary small"
+                                aria-label=label
+                                on:click=move |_| {
+                                    remove.dispatch(id.clone());
+                                }
+                            >
+                                "Delete"
+                            </button>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 fn explain(error: &AppError) -> String {

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use super::items::ItemsPanel;
@@ -10,21 +11,30 @@ use crate::app::navigation::{LoginReason, login_url};
 use crate::app::server_fns::{Profile, load_profile};
 use crate::app::session::{clear_token, stored_token};
 
+/// Sends the user to the login page when the server refused the session: the token
+/// is forgotten and the page says why.
+pub fn leave_if_rejected(error: &AppError, navigate: &impl Fn(&str, NavigateOptions)) -> bool {
+    if !matches!(error, AppError::SessionRejected | AppError::InactiveUser) {
+        return false;
+    }
+    clear_token();
+    navigate(
+        &login_url(LoginReason::Expired, "/profile"),
+        Default::default(),
+    );
+    true
+}
+
 /// The signed-in user's profile. Without a session, or with one the server
 /// refuses, the user is sent to the login page with the reason.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let navigate = use_navigate();
-    let reload = RwSignal::new(0_u32);
-    let item_message = RwSignal::new(None::<String>);
-    let profile = LocalResource::new(move || {
-        reload.track();
-        async move {
-            if stored_token().is_none() {
-                return Err(None);
-            }
-            load_profile().await.map_err(Some)
+    let profile = LocalResource::new(move || async move {
+        if stored_token().is_none() {
+            return Err(None);
         }
+        load_profile().await.map_err(Some)
     });
     Effect::new({
         let navigate = navigate.clone();
@@ -33,16 +43,15 @@ pub fn ProfilePage() -> impl IntoView {
                 &login_url(LoginReason::SignIn, "/profile"),
                 Default::default(),
             ),
-            Some(Err(Some(AppError::SessionRejected | AppError::InactiveUser))) => {
-                clear_token();
-                navigate(
-                    &login_url(LoginReason::Expired, "/profile"),
-                    Default::default(),
-                );
+            Some(Err(Some(error))) => {
+                leave_if_rejected(&error, &navigate);
             }
             _ => {}
         }
     });
+    // The items panel lives outside the profile's Suspense, so reloading the list
+    // never re-mounts it (the form keeps its focus).
+    let items_allowed = move || matches!(profile.get(), Some(Ok(ref p)) if p.items_allowed);
     let sign_out = move |_| {
         clear_token();
         navigate(
@@ -53,32 +62,31 @@ pub fn ProfilePage() -> impl IntoView {
 
     view! {
         <Title text="Your profile · latchkey"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(profile) => view! { <ProfileCard profile reload item_message/> }.into_any(),
+                    Ok(profile) => view! { <ProfileCard profile/> }.into_any(),
                     Err(Some(error)) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     Err(None) => view! { <p class="loading">"Redirecting to sign in…"</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+        <Show when=items_allowed>
+            <ItemsPanel/>
+        </Show>
         <p class="actions">
             <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
         </p>
     }
 }
 
-/// The user's details and items.
+/// The user's details.
 #[component]
-fn ProfileCard(
-    profile: Profile,
-    reload: RwSignal<u32>,
-    item_message: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn ProfileCard(profile: Profile) -> impl IntoView {
     let Profile {
         user,
         scopes,
-        items,
+        items_allowed,
     } = profile;
     let scopes = if scopes.is_empty() {
         "none".to_owned()
@@ -103,11 +111,8 @@ fn ProfileCard(
                 <dd data-field="scopes">{scopes}</dd>
             </dl>
         </section>
-        {match items {
-            Some(items) => view! { <ItemsPanel items reload message=item_message/> }.into_any(),
-            None => view! {
-                <section class="card"><p>"This session does not grant the items scope."</p></section>
-            }.into_any(),
-        }}
+        <Show when=move || !items_allowed>
+            <section class="card"><p>"This session does not grant the items scope."</p></section>
+        </Show>
     }
 }
