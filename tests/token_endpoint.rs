@@ -244,9 +244,9 @@ fn access_token_minutes_sets_the_lifetime() {
     );
 }
 
-#[test]
-fn login_rehashes_bcrypt_and_old_argon2_to_the_current_policy() {
-    let server = TestServer::start();
+/// Imports `legacy` (bcrypt, password `legacy-pw`) and `johndoe` (the FastAPI
+/// seed's Argon2 hash of another policy); returns the bcrypt hash.
+fn import_bcrypt_and_old_argon2_users(server: &TestServer) -> String {
     let bcrypt_hash = bcrypt::hash("legacy-pw", 4).unwrap();
     let output = server.import(
         "users.json",
@@ -256,6 +256,13 @@ fn login_rehashes_bcrypt_and_old_argon2_to_the_current_policy() {
         ]),
     );
     assert!(output.status.success(), "{output:?}");
+    bcrypt_hash
+}
+
+#[test]
+fn login_rehashes_bcrypt_and_old_argon2_to_the_current_policy() {
+    let server = TestServer::start();
+    let bcrypt_hash = import_bcrypt_and_old_argon2_users(&server);
     assert_eq!(
         server.stored_password_hash("legacy").as_deref(),
         Some(bcrypt_hash.as_str())
@@ -295,15 +302,7 @@ fn a_hash_of_the_current_policy_is_not_rewritten_at_login() {
 #[test]
 fn failed_login_does_not_rehash() {
     let server = TestServer::start();
-    let bcrypt_hash = bcrypt::hash("legacy-pw", 4).unwrap();
-    let output = server.import(
-        "users.json",
-        &json!([
-            {"username": "legacy", "hashed_password": bcrypt_hash},
-            {"username": "johndoe", "hashed_password": JOHNDOE_HASH},
-        ]),
-    );
-    assert!(output.status.success(), "{output:?}");
+    let bcrypt_hash = import_bcrypt_and_old_argon2_users(&server);
     for (user, wrong) in [("legacy", "legacy"), ("johndoe", "Secret")] {
         let response = server.token_request(&[("username", user), ("password", wrong)]);
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
