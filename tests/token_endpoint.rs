@@ -316,3 +316,67 @@ fn failed_login_does_not_rehash() {
         Some(JOHNDOE_HASH)
     );
 }
+
+/// A `multipart/form-data` body of these fields, as browsers and `curl -F` send it.
+fn multipart_body(fields: &[(&str, &str)]) -> (String, String) {
+    let boundary = "latchkey-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn accepts_the_form_as_multipart_like_fastapi() {
+    let server = server_with_fastapi_users();
+    let post = |fields: &[(&str, &str)]| {
+        let (content_type, body) = multipart_body(fields);
+        parts(
+            server
+                .client()
+                .post(server.url("/token"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .expect("POST /token"),
+        )
+    };
+    let (status, _, body) = post(&[
+        ("username", "johndoe"),
+        ("password", "secret"),
+        ("scope", "me"),
+    ]);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "me");
+
+    let (status, _, body) = post(&[("username", "johndoe"), ("password", "wrong")]);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, json!({"detail": "Incorrect username or password"}));
+
+    let (status, _, body) = post(&[("username", "johndoe")]);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, json!({"detail": [missing("password")]}));
+}
+
+#[test]
+fn a_broken_multipart_body_is_a_4xx() {
+    let server = server_with_fastapi_users();
+    let response = server
+        .client()
+        .post(server.url("/token"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njohn")
+        .send()
+        .expect("POST /token");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(
+        server
+            .get("/status/", Auth::Basic("johndoe", "secret"))
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,9 +1,13 @@
 //! The OAuth2 password request form of `POST /token`, read as FastAPI's
-//! `OAuth2PasswordRequestForm` reads it: empty fields count as missing, the last of
-//! repeated fields wins, and every problem is listed in one `422`.
+//! `OAuth2PasswordRequestForm` reads it: URL-encoded or multipart, empty fields count
+//! as missing, the last of repeated fields wins, and every problem is listed in one
+//! `422`.
 
 use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartError};
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 
 use super::error::{ApiError, FieldError};
 
@@ -34,6 +38,22 @@ impl TokenForm {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))?;
+        Self::from_fields(&pairs)
+    }
+
+    /// Reads a `multipart/form-data` body, which FastAPI's form accepts too.
+    async fn parse_multipart(mut multipart: Multipart) -> Result<Self, ApiError> {
+        let mut pairs = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let value = field.text().await.map_err(multipart_error)?;
+            pairs.push((name, value));
+        }
+        Self::from_fields(&pairs)
+    }
+
+    /// The form from its fields, in the order sent.
+    fn from_fields(pairs: &[(String, String)]) -> Result<Self, ApiError> {
         let field = |name: &str| {
             pairs
                 .iter()
@@ -80,8 +100,27 @@ impl<S: Send + Sync> FromRequest<S> for TokenForm {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let multipart = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if multipart {
+            let multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+            return Self::parse_multipart(multipart).await;
+        }
         let body = Bytes::from_request(request, state).await?;
         Self::parse(&body)
+    }
+}
+
+fn multipart_error(error: MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::BadRequest(format!("Malformed multipart body: {}", error.body_text()))
     }
 }
 
