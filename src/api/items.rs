@@ -57,11 +57,24 @@ pub async fn create_own_item(
     State(store): State<Arc<dyn Store>>,
     JsonBody(item): JsonBody<NewItem>,
 ) -> Result<(StatusCode, Json<Item>), ApiError> {
-    validate_item(&item)?;
-    let created = store
-        .add_item(&caller.principal.user.username, &item)
-        .await?;
+    let created = add_item(store.as_ref(), &caller.principal.user.username, &item).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Checks `item` and adds it for `owner`: shared by the JSON API and the profile page.
+pub async fn add_item(store: &dyn Store, owner: &str, item: &NewItem) -> Result<Item, ApiError> {
+    validate_item(item)?;
+    Ok(store.add_item(owner, item).await?)
+}
+
+/// Removes `owner`'s item `item_id`, or answers 404: shared by the JSON API and the
+/// profile page.
+pub async fn remove_item(store: &dyn Store, owner: &str, item_id: &str) -> Result<(), ApiError> {
+    if store.delete_item(owner, item_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("Item not found".into()))
+    }
 }
 
 /// Remove one of the signed-in user's items.
@@ -82,18 +95,12 @@ pub async fn delete_own_item(
     State(store): State<Arc<dyn Store>>,
     Path(item_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store
-        .delete_item(&caller.principal.user.username, &item_id)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound("Item not found".into()))
-    }
+    remove_item(store.as_ref(), &caller.principal.user.username, &item_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Checks an item to add: a non-empty printable id and a bounded description.
-pub fn validate_item(item: &NewItem) -> Result<(), ApiError> {
+fn validate_item(item: &NewItem) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let id_chars = item.item_id.chars().count();
     if item.item_id.trim().is_empty() {

@@ -16,7 +16,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
 use self::error::ApiError;
-pub use self::items::validate_item;
+pub use self::items::{add_item, remove_item};
 pub use self::openapi::ApiDoc;
 pub use self::users::register;
 use crate::server::AppState;

@@ -77,7 +77,7 @@ pub async fn list_items() -> Result<Vec<Item>, AppError> {
         .store
         .list_items(&caller.principal.user.username)
         .await
-        .map_err(store_failure)
+        .map_err(reply)
 }
 
 /// Adds an item for the signed-in user.
@@ -92,10 +92,7 @@ pub async fn add_item(item_id: String, description: Option<String>) -> Result<It
         item_id,
         description: description.filter(|d| !d.trim().is_empty()),
     };
-    crate::api::validate_item(&item).map_err(reply)?;
-    state
-        .store
-        .add_item(&caller.principal.user.username, &item)
+    crate::api::add_item(state.store.as_ref(), &caller.principal.user.username, &item)
         .await
         .map_err(reply)
 }
@@ -107,17 +104,13 @@ pub async fn delete_item(item_id: String) -> Result<(), AppError> {
     use crate::api::ItemsReader;
     let state = app_state()?;
     let caller = authorize::<ItemsReader>(&state).await?;
-    match state
-        .store
-        .delete_item(&caller.principal.user.username, &item_id)
-        .await
-    {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(reply(crate::api::error::ApiError::NotFound(
-            "Item not found".into(),
-        ))),
-        Err(e) => Err(store_failure(e)),
-    }
+    crate::api::remove_item(
+        state.store.as_ref(),
+        &caller.principal.user.username,
+        &item_id,
+    )
+    .await
+    .map_err(reply)
 }
 
 /// Whether self-registration is open on this server.
@@ -139,12 +132,11 @@ pub async fn signup(registration: Registration) -> Result<User, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::api::error::ApiError;
+    use crate::api::error::ApiError;
     use crate::api::{Authorized, RouteRequirement};
     use crate::auth::AuthError;
     use crate::auth::registration::NewAccount;
     use crate::server::AppState;
-    use crate::store::StoreError;
     use axum::extract::FromRequestParts as _;
     use leptos::prelude::*;
 
@@ -163,11 +155,6 @@ mod ssr {
         Authorized::<R>::from_request_parts(&mut parts, state)
             .await
             .map_err(reply)
-    }
-
-    /// A store failure, answered as the JSON API would.
-    pub fn store_failure(error: StoreError) -> AppError {
-        reply(error)
     }
 
     impl From<super::Registration> for NewAccount {
