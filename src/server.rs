@@ -91,10 +91,11 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    crate::api::router()
+    let app = crate::api::router()
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .with_state(state);
+    crate::security_headers::apply(app)
 }
 
 /// Serves until Ctrl-C or SIGTERM.

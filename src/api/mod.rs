@@ -10,7 +10,10 @@ mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::routing::{delete, get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -54,5 +57,9 @@ pub fn router() -> Router<AppState> {
     let docs = SwaggerUi::new("/docs")
         .url("/openapi.json", ApiDoc::openapi())
         .config(Config::default().validator_url("none"));
+    let docs = Router::from(docs).layer(SetResponseHeaderLayer::overriding(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::security_headers::DOCS_CSP),
+    ));
     api.merge(docs)
 }

@@ -15,6 +15,8 @@ use leptos_router::path;
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -55,6 +57,25 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Sends this page's Content-Security-Policy, built around the nonce Leptos puts
+/// on its inline scripts.
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    use axum::http::HeaderValue;
+    use axum::http::header::CONTENT_SECURITY_POLICY;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+    let policy = crate::security_headers::page_csp(&nonce.to_string(), live_reload);
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 

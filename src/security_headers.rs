@@ -1,0 +1,52 @@
+//! Security headers: a Content-Security-Policy per kind of response (pages with
+//! Leptos's per-request nonce, Swagger UI, everything else), and the headers every
+//! response carries.
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// For responses that are not pages (JSON, files): nothing may run or be framed.
+pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// For Swagger UI: its scripts, styles and images come from latchkey itself; it
+/// calls only latchkey's API.
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// For the app's pages: inline scripts only with this response's `nonce`, the
+/// WebAssembly module from this site, and nothing from other origins.
+/// `live_reload` (under `cargo leptos watch`) also allows the reload socket.
+pub fn page_csp(nonce: &str, live_reload: bool) -> String {
+    let connect = if live_reload { "'self' ws:" } else { "'self'" };
+    format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src {connect}; font-src 'self'; manifest-src 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// Adds the headers every response carries; a Content-Security-Policy set by a
+/// route (pages, Swagger UI) is kept, every other response gets [`DEFAULT_CSP`].
+pub fn apply(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+}
