@@ -55,6 +55,15 @@ impl Default for Settings {
     }
 }
 
+/// Whether `LATCHKEY_<key>` names a setting. Other `LATCHKEY_` variables (the
+/// signing key, the config file's path, test and CI helpers) are not settings and
+/// must not make the configuration invalid.
+fn is_setting(key: &figment::value::UncasedStr) -> bool {
+    Settings::keys()
+        .iter()
+        .any(|name| key.as_str().eq_ignore_ascii_case(name))
+}
+
 /// A configuration that cannot be used, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -74,7 +83,7 @@ impl Settings {
     pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("LATCHKEY_").ignore(&["config", "secret_key"]))
+            .merge(Env::prefixed("LATCHKEY_").filter(is_setting))
             .merge(
                 Env::raw()
                     .only(&["leptos_site_addr", "leptos_site_root", "database_url"])
@@ -90,6 +99,14 @@ impl Settings {
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// The names of the settings, as `Leptos.toml` spells them.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

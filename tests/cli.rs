@@ -461,3 +461,26 @@ fn adding_with_an_unknown_scope_fails_with_one_line() {
     assert!(line.contains("admin"), "{line}");
     assert_eq!(server.listed_usernames(), Vec::<String>::new());
 }
+
+#[test]
+fn other_latchkey_variables_in_the_environment_are_not_settings() {
+    // Test and CI helpers (LATCHKEY_BASE_URL for Playwright, LATCHKEY_CI_TARGET)
+    // share the prefix; an operator's shell may export them.
+    let mut server = TestServer::stopped_with(&[]);
+    server.set_env("LATCHKEY_BASE_URL", "http://127.0.0.1:3000");
+    server.set_env("LATCHKEY_CI_TARGET", "/tmp/elsewhere");
+    let output = server.cli(&["user", "list"], None);
+    assert!(output.status.success(), "{output:?}");
+    // A misspelt value of a real setting is still refused with its name.
+    server.set_env("LATCHKEY_ACCESS_TOKEN_MINUTES", "soon");
+    let output = server.cli(&["user", "list"], None);
+    assert!(!output.status.success());
+    assert!(
+        output
+            .stderr
+            .to_lowercase()
+            .contains("access_token_minutes"),
+        "{}",
+        output.stderr
+    );
+}
