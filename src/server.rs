@@ -109,10 +109,15 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
         .local_addr()
         .map_err(startup("cannot read the bound address"))?;
     tracing::info!("latchkey listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(startup("server failed"))
+    // Handlers see the socket peer (`ConnectInfo<SocketAddr>`), which the login
+    // throttle keys on.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(startup("server failed"))
 }
 
 async fn shutdown_signal() {
