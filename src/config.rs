@@ -29,6 +29,27 @@ pub struct Settings {
     pub database_url: String,
     /// Lifetime of an access token, in minutes.
     pub access_token_minutes: u64,
+    /// A session ends when its refresh token goes unused this many days.
+    pub refresh_token_days: u64,
+    /// A session ends this many days after its login, however it is used.
+    pub session_max_days: u64,
+    /// Failed logins after which an account is blocked for a while.
+    pub throttle_account_failures: u32,
+    /// Failed logins after which a client address is blocked for a while.
+    pub throttle_address_failures: u32,
+    /// The first block, in seconds; each further failure doubles it.
+    pub throttle_base_seconds: u64,
+    /// The longest block, in seconds.
+    pub throttle_max_seconds: u64,
+    /// Failures are forgotten after this many minutes without a new one.
+    pub throttle_reset_minutes: u64,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client (addresses or
+    /// networks such as `10.0.0.0/8`); anyone else's are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password hashes computed at once; 0 means one per CPU core.
+    pub password_hash_concurrency: usize,
+    /// Logins that may wait for a hashing slot; more are answered 503.
+    pub password_hash_queue: usize,
     /// Argon2id memory cost of new password hashes, in KiB.
     pub argon2_memory_kib: u32,
     /// Argon2id time cost (passes) of new password hashes.
@@ -46,7 +67,17 @@ impl Default for Settings {
             site_root: "target/site".into(),
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
-            access_token_minutes: 30,
+            access_token_minutes: 15,
+            refresh_token_days: 14,
+            session_max_days: 30,
+            throttle_account_failures: 5,
+            throttle_address_failures: 20,
+            throttle_base_seconds: 30,
+            throttle_max_seconds: 900,
+            throttle_reset_minutes: 720,
+            trusted_proxies: Vec::new(),
+            password_hash_concurrency: 0,
+            password_hash_queue: 32,
             argon2_memory_kib: 65536,
             argon2_iterations: 3,
             argon2_parallelism: 4,
@@ -113,6 +144,27 @@ impl Settings {
         if self.access_token_minutes == 0 {
             return Err(ConfigError(
                 "access_token_minutes must be at least 1".into(),
+            ));
+        }
+        if self.refresh_token_days == 0 || self.session_max_days == 0 {
+            return Err(ConfigError(
+                "refresh_token_days and session_max_days must be at least 1".into(),
+            ));
+        }
+        if self.throttle_account_failures == 0 || self.throttle_address_failures == 0 {
+            return Err(ConfigError(
+                "throttle_account_failures and throttle_address_failures must be at least 1".into(),
+            ));
+        }
+        if self.throttle_base_seconds == 0 || self.throttle_max_seconds < self.throttle_base_seconds
+        {
+            return Err(ConfigError(
+                "throttle_base_seconds must be at least 1 and at most throttle_max_seconds".into(),
+            ));
+        }
+        if self.throttle_reset_minutes == 0 {
+            return Err(ConfigError(
+                "throttle_reset_minutes must be at least 1".into(),
             ));
         }
         if self.argon2_iterations == 0 || self.argon2_parallelism == 0 {

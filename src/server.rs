@@ -10,8 +10,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
 use crate::auth::AuthService;
+use crate::auth::hashing_pool::HashingPool;
 use crate::auth::keys::load_signing_key;
 use crate::auth::password::PasswordHasher;
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenSigner;
 use crate::config::Settings;
 use crate::store::{self, Store};
@@ -58,9 +60,20 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> 
         &secret,
         Duration::from_secs(settings.access_token_minutes * 60),
     );
+    let throttle = ThrottlePolicy {
+        account_failures: settings.throttle_account_failures,
+        address_failures: settings.throttle_address_failures,
+        base_seconds: settings.throttle_base_seconds,
+        max_seconds: settings.throttle_max_seconds,
+        reset_seconds: settings.throttle_reset_minutes.saturating_mul(60),
+    };
+    let hashing = HashingPool::new(
+        settings.password_hash_concurrency,
+        settings.password_hash_queue,
+    );
     let auth = tokio::task::spawn_blocking({
         let store = store.clone();
-        move || AuthService::new(store, hasher, signer)
+        move || AuthService::new(store, hasher, signer, throttle, hashing)
     })
     .await
     .map_err(startup("cannot build the auth core"))?;

@@ -39,7 +39,7 @@ fn issues_a_bearer_token_with_scope_and_no_store() {
     assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["scope"], "me items");
-    assert_eq!(body["expires_in"], 30 * 60);
+    assert_eq!(body["expires_in"], 15 * 60);
     assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
 }
 
@@ -223,7 +223,7 @@ fn issued_token_is_hs256_with_sub_exp_iat_jti_and_scopes() {
     let iat = claims["iat"].as_u64().expect("numeric iat");
     let exp = claims["exp"].as_u64().expect("numeric exp");
     assert!((before..=after).contains(&iat), "iat {iat}");
-    assert_eq!(exp - iat, 30 * 60);
+    assert_eq!(exp - iat, 15 * 60);
     let jti = claims["jti"].as_str().expect("string jti");
     assert!(!jti.is_empty());
     // Every token is unique.

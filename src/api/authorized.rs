@@ -8,8 +8,10 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use super::client_address::ClientAddress;
 use super::error::ApiError;
 use crate::auth::{AuthService, Credentials, Principal, Requirement, Scope};
+use crate::config::Settings;
 
 /// A route's requirement, named as a type so a handler states it in its signature.
 pub trait RouteRequirement {
@@ -54,6 +56,7 @@ pub struct Authorized<R> {
 impl<S, R> FromRequestParts<S> for Authorized<R>
 where
     Arc<AuthService>: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
     S: Send + Sync,
     R: RouteRequirement,
 {
@@ -65,8 +68,9 @@ where
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let credentials = Credentials::from_header(header);
+        let Ok(ClientAddress(client)) = ClientAddress::from_request_parts(parts, state).await;
         let principal = Arc::<AuthService>::from_ref(state)
-            .authorize(credentials, R::REQUIREMENT)
+            .authorize(credentials, R::REQUIREMENT, client)
             .await?;
         Ok(Self {
             principal,

@@ -165,6 +165,7 @@ impl From<RegistrationError> for ApiError {
                 }])
             }
             RegistrationError::UsernameTaken => ApiError::Conflict(error.to_string()),
+            RegistrationError::Refused(e) => e.into(),
             RegistrationError::Store(e) => e.into(),
         }
     }
@@ -202,9 +203,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log_cause();
-        let challenge = match &self {
-            ApiError::Auth(e) => e.challenge(),
-            _ => None,
+        let (challenge, retry_after) = match &self {
+            ApiError::Auth(e) => (e.challenge(), e.retry_after()),
+            _ => (None, None),
         };
         let detail = match &self {
             ApiError::Validation(errors) => json!(errors),
@@ -215,6 +216,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if matches!(self, ApiError::PayloadTooLarge) {
             // The rest of the body is never read, so the connection is closed after

@@ -1,6 +1,7 @@
 //! The JSON API: FastAPI's OAuth2 + JWT app, route for route.
 
 mod authorized;
+mod client_address;
 pub mod error;
 mod items;
 mod openapi;
@@ -18,6 +19,7 @@ use utoipa::OpenApi as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
+pub use self::client_address::ClientAddress;
 use self::error::ApiError;
 pub use self::items::{add_item, remove_item};
 pub use self::openapi::ApiDoc;

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use super::client_address::ClientAddress;
 use super::error::{ApiError, ErrorBody, ValidationErrorBody};
 use super::token_form::TokenForm;
 use crate::auth::AuthService;
@@ -40,14 +41,17 @@ pub struct TokenRequest {
         (status = 401, description = "Incorrect username or password", body = ErrorBody),
         (status = 413, description = "Request body too large", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ValidationErrorBody),
+        (status = 429, description = "Too many failed logins for this account or client; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many logins at once; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn login_for_access_token(
     State(auth): State<Arc<AuthService>>,
+    ClientAddress(client): ClientAddress,
     form: TokenForm,
 ) -> Result<Response, ApiError> {
     let issued = auth
-        .login(&form.username, &form.password, &form.scope)
+        .login(&form.username, &form.password, &form.scope, client)
         .await?;
     let body = TokenResponse {
         access_token: issued.token,

@@ -1,5 +1,7 @@
 //! `GET /users/me/` and `GET /status/`.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::JsonBody;
 use super::authorized::{ActiveUser, AnyUser, Authorized};
+use super::client_address::ClientAddress;
 use super::error::{ApiError, ErrorBody, ValidationErrorBody};
 use crate::auth::registration::{NewAccount, RegistrationError};
 use crate::model::User;
@@ -84,20 +87,26 @@ impl From<UserCreate> for NewAccount {
         (status = 403, description = "Self-registration is disabled", body = ErrorBody),
         (status = 409, description = "Username already registered", body = ErrorBody),
         (status = 422, description = "A field breaks a rule (the password policy, …)", body = ValidationErrorBody),
+        (status = 429, description = "Too many failed attempts from this client; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn create_user(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     JsonBody(body): JsonBody<UserCreate>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let user = register(&state, body.into()).await?;
+    let user = register(&state, body.into(), client).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Self-registration, shared by `POST /users/` and the sign-up page.
-pub async fn register(state: &AppState, account: NewAccount) -> Result<User, ApiError> {
+pub async fn register(
+    state: &AppState,
+    account: NewAccount,
+    client: IpAddr,
+) -> Result<User, ApiError> {
     if !state.settings.self_registration {
         return Err(RegistrationError::Closed.into());
     }
-    Ok(state.auth.register(account).await?.public())
+    Ok(state.auth.register(account, client).await?.public())
 }

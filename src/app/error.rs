@@ -39,6 +39,9 @@ pub enum AppError {
     /// The thing named does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The server has too many logins to check at once.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     /// The request never reached the server, or its answer never came back.
     #[error("Cannot reach the server. Check your connection and try again.")]
     Unreachable,

@@ -35,9 +35,10 @@ pub struct Registration {
 pub async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let state = app_state()?;
+    let client = client_address(&state).await?;
     let issued = state
         .auth
-        .login(&username, &password, "")
+        .login(&username, &password, "", client)
         .await
         .map_err(reply)?;
     Ok(TokenResponse {
@@ -125,7 +126,8 @@ pub async fn registration_open() -> Result<bool, AppError> {
 pub async fn signup(registration: Registration) -> Result<User, AppError> {
     use self::ssr::*;
     let state = app_state()?;
-    crate::api::register(&state, registration.into())
+    let client = client_address(&state).await?;
+    crate::api::register(&state, registration.into(), client)
         .await
         .map_err(reply)
 }
@@ -133,7 +135,7 @@ pub async fn signup(registration: Registration) -> Result<User, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::api::error::ApiError;
-    use crate::api::{Authorized, RouteRequirement};
+    use crate::api::{Authorized, ClientAddress, RouteRequirement};
     use crate::auth::AuthError;
     use crate::auth::registration::NewAccount;
     use crate::server::AppState;
@@ -155,6 +157,13 @@ mod ssr {
         Authorized::<R>::from_request_parts(&mut parts, state)
             .await
             .map_err(reply)
+    }
+
+    /// The caller's address, as the JSON API's throttle sees it.
+    pub async fn client_address(state: &AppState) -> Result<std::net::IpAddr, AppError> {
+        let mut parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Server)?;
+        let Ok(ClientAddress(client)) = ClientAddress::from_request_parts(&mut parts, state).await;
+        Ok(client)
     }
 
     impl From<super::Registration> for NewAccount {
@@ -186,6 +195,10 @@ mod ssr {
             }
             ApiError::Auth(AuthError::NotEnoughPermissions { .. }) => AppError::NotPermitted,
             ApiError::Auth(AuthError::UnknownScope(e)) => AppError::invalid("scope", e.to_string()),
+            ApiError::Auth(AuthError::TooManyAttempts { retry_after }) => {
+                AppError::TooManyAttempts { retry_after }
+            }
+            ApiError::Auth(AuthError::Busy) => AppError::Busy,
             ApiError::Auth(AuthError::Store(_)) | ApiError::Internal(_) => AppError::Server,
             ApiError::Validation(errors) => match errors.into_iter().next() {
                 Some(first) => AppError::Invalid {

@@ -1,6 +1,8 @@
 //! Why the auth core refused a request, and what HTTP says about it.
 
+use super::hashing_pool::Busy;
 use super::scope::UnknownScope;
+use super::throttle::ThrottleError;
 use crate::store::StoreError;
 
 /// A refusal by the auth core. Each kind knows its status, its `detail` text and
@@ -35,6 +37,15 @@ pub enum AuthError {
     /// A scope name latchkey does not know was asked for.
     #[error("Unknown scope: {}", .0.0)]
     UnknownScope(#[from] UnknownScope),
+    /// The account or the client address is blocked after too many failed logins.
+    #[error("Too many login attempts, retry later")]
+    TooManyAttempts {
+        /// Seconds until the block ends.
+        retry_after: u64,
+    },
+    /// Every password-hashing slot is taken and the queue is full.
+    #[error("Server busy, retry later")]
+    Busy,
     /// The store failed; the request could not be decided.
     #[error("Internal Server Error")]
     Store(#[from] StoreError),
@@ -50,6 +61,8 @@ impl AuthError {
             | AuthError::NotEnoughPermissions { .. }
             | AuthError::BadBasic => 401,
             AuthError::InactiveUser | AuthError::UnknownScope(_) => 400,
+            AuthError::TooManyAttempts { .. } => 429,
+            AuthError::Busy => 503,
             AuthError::Store(_) => 500,
         }
     }
@@ -66,7 +79,37 @@ impl AuthError {
                 })
             }
             AuthError::BadBasic => Some("Basic realm=\"latchkey\"".into()),
-            AuthError::InactiveUser | AuthError::UnknownScope(_) | AuthError::Store(_) => None,
+            AuthError::InactiveUser
+            | AuthError::UnknownScope(_)
+            | AuthError::TooManyAttempts { .. }
+            | AuthError::Busy
+            | AuthError::Store(_) => None,
         }
+    }
+
+    /// Seconds the client should wait before trying again (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AuthError::TooManyAttempts { retry_after } => Some(*retry_after),
+            AuthError::Busy => Some(1),
+            _ => None,
+        }
+    }
+}
+
+impl From<ThrottleError> for AuthError {
+    fn from(error: ThrottleError) -> Self {
+        match error {
+            ThrottleError::Blocked(blocked) => AuthError::TooManyAttempts {
+                retry_after: blocked.retry_after,
+            },
+            ThrottleError::Store(e) => AuthError::Store(e),
+        }
+    }
+}
+
+impl From<Busy> for AuthError {
+    fn from(_: Busy) -> Self {
+        AuthError::Busy
     }
 }

@@ -2,11 +2,13 @@
 
 pub mod credentials;
 pub mod error;
+pub mod hashing_pool;
 pub mod keys;
 pub mod password;
 pub mod registration;
 pub mod scope;
 pub mod service;
+pub mod throttle;
 pub mod token;
 
 pub use self::credentials::Credentials;

@@ -148,12 +148,6 @@ impl PasswordHasher {
         let hasher = self.clone();
         run_blocking(move || hasher.hash(&password)).await
     }
-
-    /// [`Self::verify`] on the blocking pool, so the async executor is never stalled.
-    pub async fn verify_blocking(&self, password: String, hash: PasswordHash) -> Verdict {
-        let hasher = self.clone();
-        run_blocking(move || hasher.verify(&password, &hash)).await
-    }
 }
 
 /// Runs CPU-heavy `work` on tokio's blocking pool; a panic in it resumes here.

@@ -1,6 +1,7 @@
 //! Self-registration: the rules a new account must meet, checked once for
 //! `POST /users/` and the sign-up page alike.
 
+use super::error::AuthError;
 use crate::policy::{RuleViolation, check_password, check_username};
 use crate::store::StoreError;
 
@@ -46,6 +47,9 @@ pub enum RegistrationError {
     /// The username is taken.
     #[error("Username already registered")]
     UsernameTaken,
+    /// Turned away before the account was looked at: throttled or busy.
+    #[error(transparent)]
+    Refused(#[from] AuthError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

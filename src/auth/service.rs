@@ -2,13 +2,16 @@
 //! `POST /token`, the protected JSON routes and the browser's server functions all
 //! go through [`AuthService`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::credentials::Credentials;
 use super::error::AuthError;
+use super::hashing_pool::HashingPool;
 use super::password::{PasswordHash, PasswordHasher, Verdict, run_blocking};
 use super::registration::{NewAccount, RegistrationError};
 use super::scope::{Scope, ScopeSet};
+use super::throttle::{Subject, Throttle, ThrottlePolicy};
 use super::token::{IssuedToken, TokenSigner};
 use crate::store::{NewUser, Store, StoreError, UserRecord};
 
@@ -47,18 +50,28 @@ pub struct AuthService {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
     signer: TokenSigner,
+    throttle: Throttle,
+    hashing: HashingPool,
     /// Checked when the username is unknown, so that costs the same as a wrong password.
     dummy_hash: PasswordHash,
 }
 
 impl AuthService {
     /// An auth core over `store`. Computes one hash of the current policy.
-    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasher, signer: TokenSigner) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: PasswordHasher,
+        signer: TokenSigner,
+        throttle: ThrottlePolicy,
+        hashing: HashingPool,
+    ) -> Self {
         let dummy_hash = hasher.hash("latchkey-dummy-password");
         Self {
+            throttle: Throttle::new(store.clone(), throttle),
             store,
             hasher,
             signer,
+            hashing,
             dummy_hash,
         }
     }
@@ -75,15 +88,17 @@ impl AuthService {
 
     /// The OAuth2 password grant: checks the password and issues a token with the
     /// requested scopes the user is allowed (all allowed ones if none are asked).
+    /// `client` is the caller's address, for the throttle.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         requested_scope: &str,
+        client: IpAddr,
     ) -> Result<IssuedToken, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
         let user = self
-            .check_password(username, password)
+            .check_password(username, password, client)
             .await?
             .ok_or(AuthError::IncorrectLogin)?;
         if user.disabled {
@@ -98,14 +113,31 @@ impl AuthService {
     }
 
     /// Creates an account after checking every rule for it; it may be granted all
-    /// scopes.
-    pub async fn register(&self, account: NewAccount) -> Result<UserRecord, RegistrationError> {
+    /// scopes. A taken username counts as a failed login of `client`, so sign-up
+    /// tells which usernames exist no faster than the throttle allows.
+    pub async fn register(
+        &self,
+        account: NewAccount,
+        client: IpAddr,
+    ) -> Result<UserRecord, RegistrationError> {
+        let subjects = [Subject::Address(client)];
+        self.throttle
+            .check(&subjects)
+            .await
+            .map_err(AuthError::from)?;
         // zxcvbn's estimate is CPU work like hashing: keep it off the executor too.
         let account = run_blocking(move || account.validate()).await?;
         if self.store.find_user(&account.username).await?.is_some() {
+            self.throttle.failed(&subjects).await?;
             return Err(RegistrationError::UsernameTaken);
         }
-        let password_hash = self.hasher.hash_blocking(account.password.clone()).await;
+        let password_hash = {
+            let (hasher, password) = (self.hasher.clone(), account.password.clone());
+            self.hashing
+                .run(move || hasher.hash(&password))
+                .await
+                .map_err(AuthError::from)?
+        };
         let user = NewUser {
             username: account.username,
             email: account.email,
@@ -124,11 +156,12 @@ impl AuthService {
             .ok_or(RegistrationError::UsernameTaken)
     }
 
-    /// Decides whether `credentials` meet `requirement`.
+    /// Decides whether `credentials`, sent from `client`, meet `requirement`.
     pub async fn authorize(
         &self,
         credentials: Credentials,
         requirement: Requirement,
+        client: IpAddr,
     ) -> Result<Principal, AuthError> {
         let invalid = || AuthError::InvalidToken {
             required: requirement.scope_str(),
@@ -150,7 +183,7 @@ impl AuthService {
             }
             Credentials::Basic { username, password } => {
                 let user = self
-                    .check_password(&username, &password)
+                    .check_password(&username, &password, client)
                     .await?
                     .ok_or(AuthError::BadBasic)?;
                 Principal {
@@ -174,21 +207,33 @@ impl AuthService {
         Ok(principal)
     }
 
-    /// The user if `password` is theirs. Costs one Argon2 check whether or not the
-    /// user exists, and moves a hash of an old policy to the current one.
+    /// The user if `password` is theirs. Refused while the account or `client` is
+    /// throttled; otherwise costs one Argon2 check whether or not the user exists,
+    /// counts a failure against both, and moves a hash of an old policy to the
+    /// current one.
     async fn check_password(
         &self,
         username: &str,
         password: &str,
+        client: IpAddr,
     ) -> Result<Option<UserRecord>, AuthError> {
+        let subjects = [Subject::Account(username), Subject::Address(client)];
+        self.throttle.check(&subjects).await?;
         let user = self.store.find_user(username).await?;
         let hash = user
             .as_ref()
             .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
-        let verdict = self.hasher.verify_blocking(password.to_owned(), hash).await;
+        let verdict = {
+            let (hasher, password) = (self.hasher.clone(), password.to_owned());
+            self.hashing
+                .run(move || hasher.verify(&password, &hash))
+                .await?
+        };
         let Some(user) = user.filter(|_| verdict.is_match()) else {
+            self.throttle.failed(&subjects).await?;
             return Ok(None);
         };
+        self.throttle.succeeded(Subject::Account(username)).await?;
         if verdict == Verdict::MatchNeedsRehash && !user.disabled {
             self.rehash(&user.username, password).await;
         }
@@ -196,7 +241,11 @@ impl AuthService {
     }
 
     async fn rehash(&self, username: &str, password: &str) {
-        let hash = self.hasher.hash_blocking(password.to_owned()).await;
+        let (hasher, password) = (self.hasher.clone(), password.to_owned());
+        let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
+            // Busy: the old hash still verifies; the upgrade waits for the next login.
+            return;
+        };
         match self.store.set_password_hash(username, &hash).await {
             Ok(_) => tracing::info!(username, "password hash upgraded to the current policy"),
             Err(e) => {

@@ -1,12 +1,14 @@
 //! Where users and items live. Handlers and the command line see only the [`Store`]
 //! trait, so another database can be added without touching them.
 
+pub mod login_failures;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use self::login_failures::{FailureCount, LoginFailureStore};
 pub use self::sqlite::SqliteStore;
 use crate::auth::password::PasswordHash;
 use crate::auth::scope::ScopeSet;
@@ -78,9 +80,9 @@ pub enum StoreError {
     Unsupported(String),
 }
 
-/// Users and their items.
+/// Users and their items, and what the auth core keeps about them.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: LoginFailureStore + Send + Sync {
     /// The user with exactly this username.
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Every user, by username.

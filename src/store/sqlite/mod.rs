@@ -1,5 +1,7 @@
 //! The embedded default store: SQLite in WAL mode.
 
+mod login_failures;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,0 +1,162 @@
+//! Who is calling: the socket peer, or — only when the peer is a configured trusted
+//! proxy — the client that proxy names in `X-Forwarded-For` or `X-Real-IP`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use ipnet::IpNet;
+
+use crate::config::Settings;
+
+/// The client's address, as the login throttle counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    Arc<Settings>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let settings = Arc::<Settings>::from_ref(state);
+        Ok(Self(client_address(
+            peer,
+            &parts.headers,
+            &settings.trusted_proxies,
+        )))
+    }
+}
+
+/// Walks `X-Forwarded-For` from the right while the hop that added an entry is a
+/// trusted proxy; the first entry added by an untrusted hop is the client. With no
+/// `X-Forwarded-For`, a trusted peer's `X-Real-IP` is used.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    if forwarded.is_empty() {
+        return headers
+            .get("x-real-ip")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_hop)
+            .unwrap_or(peer);
+    }
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        if !is_trusted(client) {
+            break;
+        }
+        match parse_hop(entry) {
+            Some(ip) => client = ip,
+            None => break,
+        }
+    }
+    client
+}
+
+/// An address as proxies write it: bare, with a port, or bracketed IPv6.
+fn parse_hop(text: &str) -> Option<IpAddr> {
+    let text = text.trim();
+    text.parse::<IpAddr>()
+        .ok()
+        .or_else(|| text.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .map(|ip| ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn proxies() -> Vec<IpNet> {
+        vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "192.0.2.1/32".parse().unwrap(),
+        ]
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_name_another_client() {
+        let spoof = headers(&[("x-forwarded-for", "1.2.3.4"), ("x-real-ip", "5.6.7.8")]);
+        assert_eq!(
+            client_address(ip("203.0.113.9"), &spoof, &proxies()),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("203.0.113.9"), &spoof, &[]),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let forwarded = headers(&[("x-forwarded-for", "198.51.100.7")]);
+        assert_eq!(
+            client_address(ip("10.1.2.3"), &forwarded, &proxies()),
+            ip("198.51.100.7")
+        );
+        let real_ip = headers(&[("x-real-ip", "198.51.100.8")]);
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &real_ip, &proxies()),
+            ip("198.51.100.8")
+        );
+    }
+
+    #[test]
+    fn entries_the_client_wrote_itself_are_skipped() {
+        // The client sent "X-Forwarded-For: 1.1.1.1"; the proxy appended its peer.
+        let forwarded = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &forwarded, &proxies()),
+            ip("198.51.100.7")
+        );
+        // Two trusted proxies in a row.
+        let chained = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7, 10.0.0.2")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &chained, &proxies()),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn garbage_stops_at_the_last_trusted_hop() {
+        let forwarded = headers(&[("x-forwarded-for", "1.1.1.1, not-an-address")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &forwarded, &proxies()),
+            ip("10.0.0.1")
+        );
+        let with_port = headers(&[("x-forwarded-for", "[2001:db8::1]:4711")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &with_port, &proxies()),
+            ip("2001:db8::1")
+        );
+    }
+}

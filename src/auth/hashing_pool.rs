@@ -1,0 +1,96 @@
+//! A limit on concurrent password hashing: each Argon2 computation takes 64 MiB
+//! and a core, so at most a fixed number run at once and a bounded number wait.
+//! Beyond that, logins are turned away at once instead of piling up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
+
+use super::password::run_blocking;
+
+/// Hashing was refused: every slot is taken and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing is at capacity")]
+pub struct Busy;
+
+/// Slots for password hashing, with a bounded queue.
+#[derive(Clone)]
+pub struct HashingPool {
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    queue: usize,
+}
+
+impl HashingPool {
+    /// `concurrency` computations at once (0: one per CPU core), `queue` waiting.
+    pub fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = match concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        Self {
+            slots: Arc::new(Semaphore::new(concurrency)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            queue,
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free, or refuses at once if
+    /// the queue is full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
+                let _leave = LeaveQueue(&self.waiting);
+                if ahead >= self.queue {
+                    return Err(Busy);
+                }
+                self.slots.clone().acquire_owned().await.map_err(|_| Busy)?
+            }
+        };
+        let value = run_blocking(work).await;
+        drop(permit);
+        Ok(value)
+    }
+}
+
+/// Leaves the queue when dropped, also when the waiting request is cancelled.
+struct LeaveQueue<'a>(&'a AtomicUsize);
+
+impl Drop for LeaveQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refuses_when_slots_and_queue_are_full() {
+        let pool = HashingPool::new(1, 1);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let running = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(move || wait.recv().ok()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(|| 2).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pool.run(|| 3).await, Err(Busy));
+        release.send(()).unwrap();
+        assert_eq!(running.await.unwrap(), Ok(Some(())));
+        assert_eq!(queued.await.unwrap(), Ok(2));
+        assert_eq!(pool.run(|| 4).await, Ok(4));
+    }
+}
