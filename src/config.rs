@@ -12,6 +12,16 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::keyring::KeyAlgorithm;
+
+/// The algorithm of new signing keys (checked when the settings are loaded).
+impl Settings {
+    /// [`Self::signing_algorithm`], parsed.
+    pub fn key_algorithm(&self) -> KeyAlgorithm {
+        KeyAlgorithm::parse(&self.signing_algorithm).unwrap_or(KeyAlgorithm::HS256)
+    }
+}
+
 /// The configuration file read when `LATCHKEY_CONFIG` does not name another.
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 
@@ -29,6 +39,12 @@ pub struct Settings {
     pub database_url: String,
     /// Lifetime of an access token, in minutes.
     pub access_token_minutes: u64,
+    /// Algorithm of new signing keys: `HS256`, `EdDSA` or `RS256`.
+    pub signing_algorithm: String,
+    /// `iss` of issued tokens, required of verified ones; empty: none.
+    pub token_issuer: String,
+    /// `aud` of issued tokens, required of verified ones; empty: none.
+    pub token_audience: String,
     /// A session ends when its refresh token goes unused this many days.
     pub refresh_token_days: u64,
     /// A session ends this many days after its login, however it is used.
@@ -68,6 +84,9 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             access_token_minutes: 15,
+            signing_algorithm: "HS256".into(),
+            token_issuer: String::new(),
+            token_audience: String::new(),
             refresh_token_days: 14,
             session_max_days: 30,
             throttle_account_failures: 5,
@@ -145,6 +164,12 @@ impl Settings {
             return Err(ConfigError(
                 "access_token_minutes must be at least 1".into(),
             ));
+        }
+        if KeyAlgorithm::parse(&self.signing_algorithm).is_none() {
+            return Err(ConfigError(format!(
+                "signing_algorithm must be HS256, EdDSA or RS256, not {:?}",
+                self.signing_algorithm
+            )));
         }
         if self.refresh_token_days == 0 || self.session_max_days == 0 {
             return Err(ConfigError(

@@ -31,8 +31,8 @@ pub struct NewItem {
     pub description: Option<String>,
 }
 
-/// A successful answer of `POST /token`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A successful answer of `POST /token`. Its `Debug` output hides the tokens.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
@@ -42,4 +42,19 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// The scopes granted, space-separated.
     pub scope: String,
+    /// Swapped at `/token` (`grant_type=refresh_token`) for new tokens; each works
+    /// once.
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &"[redacted]")
+            .finish()
+    }
 }

@@ -11,10 +11,11 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::app::{App, shell};
 use crate::auth::AuthService;
 use crate::auth::hashing_pool::HashingPool;
-use crate::auth::keys::load_signing_key;
+use crate::auth::keys::prepare_keyring;
 use crate::auth::password::PasswordHasher;
+use crate::auth::sessions::{SessionPolicy, Sessions};
 use crate::auth::throttle::ThrottlePolicy;
-use crate::auth::token::TokenSigner;
+use crate::auth::token::{TokenPolicy, TokenSigner};
 use crate::config::Settings;
 use crate::store::{self, Store};
 
@@ -45,10 +46,15 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> 
     let store = store::open(&settings.database_url, &settings.data_dir)
         .await
         .map_err(startup("cannot open the store"))?;
-    let secret = load_signing_key(
+    let lifetime = Duration::from_secs(settings.access_token_minutes * 60);
+    let keyring = prepare_keyring(
+        store.as_ref(),
         std::env::var("LATCHKEY_SECRET_KEY").ok(),
         &settings.data_dir,
+        settings.key_algorithm(),
+        lifetime.as_secs(),
     )
+    .await
     .map_err(startup("cannot load the signing key"))?;
     let hasher = PasswordHasher::new(
         settings.argon2_memory_kib,
@@ -56,9 +62,23 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> 
         settings.argon2_parallelism,
     )
     .map_err(startup("bad password policy"))?;
+    let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
     let signer = TokenSigner::new(
-        &secret,
-        Duration::from_secs(settings.access_token_minutes * 60),
+        keyring,
+        TokenPolicy {
+            lifetime,
+            issuer: non_empty(&settings.token_issuer),
+            audience: non_empty(&settings.token_audience),
+        },
+    );
+    let day = Duration::from_secs(24 * 3600);
+    let sessions = Sessions::new(
+        store.clone(),
+        signer,
+        SessionPolicy {
+            refresh_lifetime: day * u32::try_from(settings.refresh_token_days).unwrap_or(u32::MAX),
+            max_lifetime: day * u32::try_from(settings.session_max_days).unwrap_or(u32::MAX),
+        },
     );
     let throttle = ThrottlePolicy {
         account_failures: settings.throttle_account_failures,
@@ -73,7 +93,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, StartupError> 
     );
     let auth = tokio::task::spawn_blocking({
         let store = store.clone();
-        move || AuthService::new(store, hasher, signer, throttle, hashing)
+        move || AuthService::new(store, hasher, sessions, throttle, hashing)
     })
     .await
     .map_err(startup("cannot build the auth core"))?;

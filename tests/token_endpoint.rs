@@ -36,7 +36,16 @@ fn issues_a_bearer_token_with_scope_and_no_store() {
     let object = body.as_object().expect("a JSON object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "scope",
+            "token_type"
+        ]
+    );
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["scope"], "me items");
     assert_eq!(body["expires_in"], 15 * 60);
@@ -119,9 +128,9 @@ fn grant_type_other_than_password_is_a_pattern_mismatch() {
         json!({"detail": [{
             "type": "string_pattern_mismatch",
             "loc": ["body", "grant_type"],
-            "msg": "String should match pattern '^password$'",
+            "msg": "String should match pattern '^(password|refresh_token)$'",
             "input": "foo",
-            "ctx": {"pattern": "^password$"},
+            "ctx": {"pattern": "^(password|refresh_token)$"},
         }]})
     );
 }

@@ -4,6 +4,8 @@ mod authorized;
 mod client_address;
 pub mod error;
 mod items;
+mod jwks;
+mod logout;
 mod openapi;
 mod token;
 mod token_form;
@@ -23,6 +25,7 @@ pub use self::client_address::ClientAddress;
 use self::error::ApiError;
 pub use self::items::{add_item, remove_item};
 pub use self::openapi::ApiDoc;
+pub use self::token::token_response;
 pub use self::users::register;
 use crate::server::AppState;
 
@@ -38,6 +41,9 @@ pub struct JsonBody<T>(pub T);
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/token", post(token::login_for_access_token))
+        .route("/logout", post(logout::logout))
+        .route("/revoke", post(logout::revoke))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/users/", post(users::create_user))
         .route("/users", post(users::create_user))
         .route("/users/me/", get(users::read_users_me))

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, FieldError, ValidationErrorBody};
-use super::{items, token, users};
+use super::{items, jwks, logout, token, users};
 use crate::auth::Scope;
 use crate::model::{Item, NewItem, TokenResponse, User};
 
@@ -17,6 +17,9 @@ use crate::model::{Item, NewItem, TokenResponse, User};
     info(title = "latchkey", description = "OAuth2 password flow with JWT bearer tokens: a drop-in for FastAPI's OAuth2 + JWT app."),
     paths(
         token::login_for_access_token,
+        logout::logout,
+        logout::revoke,
+        jwks::jwks,
         users::create_user,
         users::read_users_me,
         items::read_own_items,
@@ -37,8 +40,8 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "OAuth2PasswordBearer",
-            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
-                "/token", scopes,
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::with_refresh_url(
+                "/token", scopes, "/token",
             ))])),
         );
         components.add_security_scheme(

@@ -1,4 +1,4 @@
-//! `POST /token`: the OAuth2 password grant.
+//! `POST /token`: the OAuth2 password and refresh token grants.
 
 use std::sync::Arc;
 
@@ -9,35 +9,43 @@ use axum::response::{IntoResponse, Response};
 
 use super::client_address::ClientAddress;
 use super::error::{ApiError, ErrorBody, ValidationErrorBody};
-use super::token_form::TokenForm;
+use super::token_form::{Grant, TokenForm};
 use crate::auth::AuthService;
+use crate::auth::sessions::SessionTokens;
 use crate::model::TokenResponse;
 
-/// Form fields of the password grant, for the OpenAPI document.
+/// Form fields of `/token`, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// Must be `password` when given.
+    /// `password` (the default) or `refresh_token`.
     grant_type: Option<String>,
-    username: String,
+    /// For the password grant.
+    username: Option<String>,
+    /// For the password grant.
     #[schema(format = Password)]
-    password: String,
-    /// Space-separated scopes to ask for (`me`, `items`); none asks for all the user may have.
+    password: Option<String>,
+    /// For the refresh token grant: the `refresh_token` of the previous answer.
+    #[schema(format = Password)]
+    refresh_token: Option<String>,
+    /// Space-separated scopes to ask for (`me`, `items`); none asks for all the user
+    /// (or, when refreshing, the session) may have.
     scope: Option<String>,
     client_id: Option<String>,
     #[schema(format = Password)]
     client_secret: Option<String>,
 }
 
-/// Log in with a username and password; get a bearer token.
+/// Log in with a username and password, or swap a refresh token; get a bearer
+/// token and a new refresh token.
 #[utoipa::path(
     post,
     path = "/token",
     tag = "auth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "Token issued", body = TokenResponse),
-        (status = 400, description = "Unknown scope or inactive user", body = ErrorBody),
+        (status = 200, description = "Tokens issued", body = TokenResponse),
+        (status = 400, description = "Unknown scope, inactive user, or invalid refresh token", body = ErrorBody),
         (status = 401, description = "Incorrect username or password", body = ErrorBody),
         (status = 413, description = "Request body too large", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ValidationErrorBody),
@@ -50,18 +58,26 @@ pub async fn login_for_access_token(
     ClientAddress(client): ClientAddress,
     form: TokenForm,
 ) -> Result<Response, ApiError> {
-    let issued = auth
-        .login(&form.username, &form.password, &form.scope, client)
-        .await?;
-    let body = TokenResponse {
-        access_token: issued.token,
-        token_type: "bearer".into(),
-        expires_in: issued.expires_in,
-        scope: issued.scopes.to_string(),
+    let tokens = match &form.grant {
+        Grant::Password { username, password } => {
+            auth.login(username, password, &form.scope, client).await?
+        }
+        Grant::RefreshToken(token) => auth.refresh(token, &form.scope).await?,
     };
-    let mut response = Json(body).into_response();
+    let mut response = Json(token_response(tokens)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The answer of `/token`, also sent by the browser app's login and refresh.
+pub fn token_response(tokens: SessionTokens) -> TokenResponse {
+    TokenResponse {
+        access_token: tokens.access.token,
+        token_type: "bearer".into(),
+        expires_in: tokens.access.expires_in,
+        scope: tokens.access.scopes.to_string(),
+        refresh_token: tokens.refresh_token,
+    }
 }

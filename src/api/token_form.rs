@@ -1,7 +1,7 @@
-//! The OAuth2 password request form of `POST /token`, read as FastAPI's
+//! The OAuth2 request form of `POST /token`, read as FastAPI's
 //! `OAuth2PasswordRequestForm` reads it: URL-encoded or multipart, empty fields count
 //! as missing, the last of repeated fields wins, and every problem is listed in one
-//! `422`.
+//! `422`. Besides the password grant, it takes the refresh token grant.
 
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartError};
@@ -11,11 +11,35 @@ use axum::http::header::CONTENT_TYPE;
 
 use super::error::{ApiError, FieldError};
 
+/// The grant types `/token` takes, as a pydantic pattern.
+const GRANT_TYPE_PATTERN: &str = "^(password|refresh_token)$";
+
+/// What the client offers for a token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// `grant_type=password` (or none): a username and a password.
+    Password { username: String, password: String },
+    /// `grant_type=refresh_token`: a refresh token.
+    RefreshToken(String),
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Grant::Password { username, .. } => f
+                .debug_struct("Password")
+                .field("username", username)
+                .finish_non_exhaustive(),
+            Grant::RefreshToken(_) => f.write_str("RefreshToken([redacted])"),
+        }
+    }
+}
+
 /// The fields of the form.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenForm {
-    pub username: String,
-    pub password: String,
+    /// The grant and its credentials.
+    pub grant: Grant,
     /// Space-separated scope names; empty when none are asked.
     pub scope: String,
     pub client_id: Option<String>,
@@ -25,8 +49,7 @@ pub struct TokenForm {
 impl std::fmt::Debug for TokenForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenForm")
-            .field("username", &self.username)
-            .field("password", &"[redacted]")
+            .field("grant", &self.grant)
             .field("scope", &self.scope)
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
@@ -36,9 +59,7 @@ impl std::fmt::Debug for TokenForm {
 impl TokenForm {
     /// Parses an `application/x-www-form-urlencoded` body.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))?;
-        Self::from_fields(&pairs)
+        Self::from_fields(&form_fields(body)?)
     }
 
     /// Reads a `multipart/form-data` body, which FastAPI's form accepts too.
@@ -63,30 +84,42 @@ impl TokenForm {
                 .filter(|v| !v.is_empty())
         };
         let mut errors = Vec::new();
-        if let Some(grant_type) = field("grant_type")
-            && grant_type != "password"
-        {
-            let mut error = FieldError::invalid(
-                "string_pattern_mismatch",
-                "grant_type",
-                "String should match pattern '^password$'",
-                &grant_type,
-            );
-            error.ctx = Some(serde_json::json!({ "pattern": "^password$" }));
-            errors.push(error);
-        }
-        let username = field("username");
-        let password = field("password");
-        if username.is_none() {
-            errors.push(FieldError::missing("username"));
-        }
-        if password.is_none() {
-            errors.push(FieldError::missing("password"));
-        }
-        match (username, password) {
-            (Some(username), Some(password)) if errors.is_empty() => Ok(Self {
-                username,
-                password,
+        let grant_type = field("grant_type");
+        let grant = match grant_type.as_deref() {
+            Some("refresh_token") => match field("refresh_token") {
+                Some(token) => Some(Grant::RefreshToken(token)),
+                None => {
+                    errors.push(FieldError::missing("refresh_token"));
+                    None
+                }
+            },
+            other => {
+                if let Some(other) = other.filter(|g| *g != "password") {
+                    let mut error = FieldError::invalid(
+                        "string_pattern_mismatch",
+                        "grant_type",
+                        format!("String should match pattern '{GRANT_TYPE_PATTERN}'"),
+                        other,
+                    );
+                    error.ctx = Some(serde_json::json!({ "pattern": GRANT_TYPE_PATTERN }));
+                    errors.push(error);
+                }
+                let username = field("username");
+                let password = field("password");
+                if username.is_none() {
+                    errors.push(FieldError::missing("username"));
+                }
+                if password.is_none() {
+                    errors.push(FieldError::missing("password"));
+                }
+                username
+                    .zip(password)
+                    .map(|(username, password)| Grant::Password { username, password })
+            }
+        };
+        match grant {
+            Some(grant) if errors.is_empty() => Ok(Self {
+                grant,
                 scope: field("scope").unwrap_or_default(),
                 client_id: field("client_id"),
                 client_secret: field("client_secret"),
@@ -116,6 +149,12 @@ impl<S: Send + Sync> FromRequest<S> for TokenForm {
     }
 }
 
+/// The fields of an `application/x-www-form-urlencoded` body, in order.
+pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))
+}
+
 fn multipart_error(error: MultipartError) -> ApiError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge
@@ -143,13 +182,24 @@ mod tests {
         let form =
             TokenForm::parse(b"username=a&username=johndoe&password=s%20x&scope=me+items").unwrap();
         assert_eq!(
-            (
-                form.username.as_str(),
-                form.password.as_str(),
-                form.scope.as_str()
-            ),
-            ("johndoe", "s x", "me items")
+            form.grant,
+            Grant::Password {
+                username: "johndoe".into(),
+                password: "s x".into()
+            }
         );
+        assert_eq!(form.scope, "me items");
+    }
+
+    #[test]
+    fn reads_the_refresh_grant() {
+        let form = TokenForm::parse(b"grant_type=refresh_token&refresh_token=abc").unwrap();
+        assert_eq!(form.grant, Grant::RefreshToken("abc".into()));
+        assert_eq!(
+            errors("grant_type=refresh_token&username=a&password=b"),
+            vec![("refresh_token".into(), "missing")]
+        );
+        assert!(!format!("{form:?}").contains("abc"));
     }
 
     #[test]

@@ -36,17 +36,40 @@ pub async fn login(username: String, password: String) -> Result<TokenResponse, 
     use self::ssr::*;
     let state = app_state()?;
     let client = client_address(&state).await?;
-    let issued = state
+    let tokens = state
         .auth
         .login(&username, &password, "", client)
         .await
         .map_err(reply)?;
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "bearer".into(),
-        expires_in: issued.expires_in,
-        scope: issued.scopes.to_string(),
-    })
+    Ok(crate::api::token_response(tokens))
+}
+
+/// Swaps the refresh token for new tokens, as `POST /token` with
+/// `grant_type=refresh_token` does.
+#[server(prefix = "/api", endpoint = "refresh", client = BearerClient)]
+pub async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
+    use self::ssr::*;
+    let state = app_state()?;
+    let tokens = state
+        .auth
+        .refresh(&refresh_token, "")
+        .await
+        .map_err(reply)?;
+    Ok(crate::api::token_response(tokens))
+}
+
+/// Ends the session of this refresh token, as `POST /revoke` does.
+#[server(prefix = "/api", endpoint = "logout", client = BearerClient)]
+pub async fn logout(refresh_token: String) -> Result<(), AppError> {
+    use self::ssr::*;
+    let state = app_state()?;
+    state
+        .auth
+        .sessions()
+        .revoke_token(&refresh_token)
+        .await
+        .map_err(reply)?;
+    Ok(())
 }
 
 /// The signed-in user and their granted scopes.
@@ -190,9 +213,11 @@ mod ssr {
                 AppError::IncorrectLogin
             }
             ApiError::Auth(AuthError::InactiveUser) => AppError::InactiveUser,
-            ApiError::Auth(AuthError::NotAuthenticated | AuthError::InvalidToken { .. }) => {
-                AppError::SessionRejected
-            }
+            ApiError::Auth(
+                AuthError::NotAuthenticated
+                | AuthError::InvalidToken { .. }
+                | AuthError::InvalidGrant,
+            ) => AppError::SessionRejected,
             ApiError::Auth(AuthError::NotEnoughPermissions { .. }) => AppError::NotPermitted,
             ApiError::Auth(AuthError::UnknownScope(e)) => AppError::invalid("scope", e.to_string()),
             ApiError::Auth(AuthError::TooManyAttempts { retry_after }) => {

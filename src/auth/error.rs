@@ -37,6 +37,9 @@ pub enum AuthError {
     /// A scope name latchkey does not know was asked for.
     #[error("Unknown scope: {}", .0.0)]
     UnknownScope(#[from] UnknownScope),
+    /// A refresh token that is unknown, spent, expired or of an ended session.
+    #[error("Invalid or expired refresh token")]
+    InvalidGrant,
     /// The account or the client address is blocked after too many failed logins.
     #[error("Too many login attempts, retry later")]
     TooManyAttempts {
@@ -60,7 +63,7 @@ impl AuthError {
             | AuthError::InvalidToken { .. }
             | AuthError::NotEnoughPermissions { .. }
             | AuthError::BadBasic => 401,
-            AuthError::InactiveUser | AuthError::UnknownScope(_) => 400,
+            AuthError::InactiveUser | AuthError::UnknownScope(_) | AuthError::InvalidGrant => 400,
             AuthError::TooManyAttempts { .. } => 429,
             AuthError::Busy => 503,
             AuthError::Store(_) => 500,
@@ -81,6 +84,7 @@ impl AuthError {
             AuthError::BadBasic => Some("Basic realm=\"latchkey\"".into()),
             AuthError::InactiveUser
             | AuthError::UnknownScope(_)
+            | AuthError::InvalidGrant
             | AuthError::TooManyAttempts { .. }
             | AuthError::Busy
             | AuthError::Store(_) => None,

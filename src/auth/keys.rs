@@ -1,19 +1,26 @@
-//! The token signing key: `LATCHKEY_SECRET_KEY`, or a random key kept in the data
-//! directory (created on first start with mode 0600 and reused after restarts).
+//! Setting up the keyring at start-up and rotating it.
+//!
+//! Keys live in the store, so every instance signs and verifies with the same ones.
+//! On first start the keyring gets `LATCHKEY_SECRET_KEY` (an HS256 secret) if set,
+//! else the key file an older latchkey generated in the data directory, else a new
+//! key of the configured algorithm. A `LATCHKEY_SECRET_KEY` the keyring does not
+//! have yet replaces every other key at once: changing it is how an operator
+//! withdraws a leaked key. `latchkey key rotate` adds a key that signs from
+//! then on; the keys it replaces keep verifying until the tokens they signed expire.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::ErrorKind;
 use std::path::Path;
 
-use rand::RngCore;
+use super::keyring::{BadKey, KeyAlgorithm, KeyMaterial, Keyring, SigningKey};
+use crate::store::{Store, StoreError, StoredKey, unix_now};
 
-/// Name of the generated key's file inside the data directory.
-pub const KEY_FILE: &str = "secret.key";
-/// Shortest key accepted, in bytes (256 bits).
+/// Name of the key file older versions generated inside the data directory.
+pub const LEGACY_KEY_FILE: &str = "secret.key";
+/// Shortest HMAC secret accepted, in bytes (256 bits).
 pub const MIN_KEY_BYTES: usize = 32;
 
-/// A signing key that cannot be used.
+/// A keyring that cannot be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The key is shorter than [`MIN_KEY_BYTES`].
@@ -26,7 +33,12 @@ pub enum KeyError {
         /// Its length in bytes.
         len: usize,
     },
-    /// The key file could not be read or written.
+    /// `LATCHKEY_SECRET_KEY` is an HMAC secret but another algorithm is configured.
+    #[error(
+        "LATCHKEY_SECRET_KEY is an HS256 secret, but signing_algorithm is {0}: unset one of them"
+    )]
+    SecretForOtherAlgorithm(&'static str),
+    /// The key file could not be read.
     #[error("signing key file {path}: {error}")]
     Io {
         /// The file.
@@ -34,38 +46,123 @@ pub enum KeyError {
         /// What went wrong.
         error: std::io::Error,
     },
+    /// Stored key material is unusable.
+    #[error(transparent)]
+    Bad(#[from] BadKey),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// The HMAC key: `env_key` when given (its UTF-8 bytes, as PyJWT uses FastAPI's
-/// `SECRET_KEY`), else the key file in `data_dir`, created if missing.
-pub fn load_signing_key(env_key: Option<String>, data_dir: &Path) -> Result<Vec<u8>, KeyError> {
+/// Makes sure the store has a signing key (see the module documentation) and
+/// returns the keyring. `lifetime_seconds` is the access token lifetime, for how
+/// long a replaced key keeps verifying.
+pub async fn prepare_keyring(
+    store: &dyn Store,
+    env_key: Option<String>,
+    data_dir: &Path,
+    algorithm: KeyAlgorithm,
+    lifetime_seconds: u64,
+) -> Result<Keyring, KeyError> {
     if let Some(key) = env_key {
-        return checked(key.into_bytes(), "LATCHKEY_SECRET_KEY");
-    }
-    let path = data_dir.join(KEY_FILE);
-    let io_error = |error| KeyError::Io {
-        path: path.display().to_string(),
-        error,
-    };
-    match fs::read(&path) {
-        Ok(bytes) => checked(trim_newline(bytes), &path.display().to_string()),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            let mut raw = [0u8; MIN_KEY_BYTES];
-            rand::rngs::OsRng.fill_bytes(&mut raw);
-            let key = hex::encode(raw);
-            fs::create_dir_all(data_dir).map_err(io_error)?;
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(io_error)?;
-            file.write_all(key.as_bytes())
-                .and_then(|_| file.sync_all())
-                .map_err(io_error)?;
-            Ok(key.into_bytes())
+        if algorithm != KeyAlgorithm::HS256 {
+            return Err(KeyError::SecretForOtherAlgorithm(algorithm.as_str()));
         }
-        Err(e) => Err(io_error(e)),
+        let secret = checked(key.into_bytes(), "LATCHKEY_SECRET_KEY")?;
+        let (key, added) = add(store, KeyMaterial { algorithm, secret }).await?;
+        if added {
+            store
+                .retire_signing_keys_except(&key.kid, unix_now())
+                .await?;
+        }
+    } else if store.signing_keys().await?.is_empty() {
+        let material = match legacy_key(data_dir)? {
+            Some(secret) => KeyMaterial {
+                algorithm: KeyAlgorithm::HS256,
+                secret,
+            },
+            None => KeyMaterial::generate(algorithm)?,
+        };
+        add(store, material).await?;
+    }
+    let keyring = load_keyring(store).await?;
+    if keyring.active().algorithm != algorithm {
+        tracing::info!(
+            from = keyring.active().algorithm.as_str(),
+            to = algorithm.as_str(),
+            "signing_algorithm changed: rotating to a new key"
+        );
+        rotate(store, algorithm, lifetime_seconds).await?;
+        return load_keyring(store).await;
+    }
+    Ok(keyring)
+}
+
+/// The keys that verify now, newest first; the first unretired one signs.
+pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
+    let now = unix_now();
+    let mut stored = store.signing_keys().await?;
+    stored.retain(|key| key.retire_after.is_none_or(|end| end > now));
+    // The signing key first: the newest that is not retiring.
+    stored.sort_by_key(|key| (key.retire_after.is_some(), -key.created_at));
+    let keys = stored
+        .iter()
+        .map(|key| SigningKey::new(&key.material))
+        .collect::<Result<Vec<_>, _>>()?;
+    match Keyring::new(keys) {
+        Some(keyring) if stored[0].retire_after.is_none() => Ok(keyring),
+        _ => Err(KeyError::Store(StoreError::Corrupt(
+            "no signing key may sign: run `latchkey key rotate`".into(),
+        ))),
+    }
+}
+
+/// Adds a new key of `algorithm` that signs from now on; the others keep verifying
+/// for `lifetime_seconds` (and a minute of leeway), then retire.
+pub async fn rotate(
+    store: &dyn Store,
+    algorithm: KeyAlgorithm,
+    lifetime_seconds: u64,
+) -> Result<SigningKey, KeyError> {
+    let material = KeyMaterial::generate(algorithm)?;
+    let (key, _) = add(store, material).await?;
+    let lifetime = i64::try_from(lifetime_seconds).unwrap_or(i64::MAX);
+    store
+        .retire_signing_keys_except(
+            &key.kid,
+            unix_now().saturating_add(lifetime).saturating_add(60),
+        )
+        .await?;
+    Ok(key)
+}
+
+/// Adds `material` to the keyring unless it is there; true if it was added.
+async fn add(store: &dyn Store, material: KeyMaterial) -> Result<(SigningKey, bool), KeyError> {
+    let key = SigningKey::new(&material)?;
+    let added = store
+        .add_signing_key(&StoredKey {
+            kid: key.kid.clone(),
+            material,
+            created_at: unix_now(),
+            retire_after: None,
+        })
+        .await?;
+    Ok((key, added))
+}
+
+/// The key file of an older latchkey, if there is one.
+fn legacy_key(data_dir: &Path) -> Result<Option<Vec<u8>>, KeyError> {
+    let path = data_dir.join(LEGACY_KEY_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => Ok(Some(checked(
+            trim_newline(bytes),
+            &path.display().to_string(),
+        )?)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(KeyError::Io {
+            path: path.display().to_string(),
+            error,
+        }),
     }
 }
 
@@ -84,36 +181,4 @@ fn trim_newline(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes.pop();
     }
     bytes
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn generates_a_private_key_once_and_reuses_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = load_signing_key(None, dir.path()).unwrap();
-        assert_eq!(first.len(), 64);
-        let mode = fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(load_signing_key(None, dir.path()).unwrap(), first);
-    }
-
-    #[test]
-    fn environment_key_wins_and_short_keys_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = "k".repeat(32);
-        assert_eq!(
-            load_signing_key(Some(key.clone()), dir.path()).unwrap(),
-            key.as_bytes()
-        );
-        assert!(!dir.path().join(KEY_FILE).exists());
-        let err = load_signing_key(Some("short".into()), dir.path()).unwrap_err();
-        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
-    }
 }

@@ -3,11 +3,13 @@
 pub mod credentials;
 pub mod error;
 pub mod hashing_pool;
+pub mod keyring;
 pub mod keys;
 pub mod password;
 pub mod registration;
 pub mod scope;
 pub mod service;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 

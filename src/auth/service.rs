@@ -11,8 +11,8 @@ use super::hashing_pool::HashingPool;
 use super::password::{PasswordHash, PasswordHasher, Verdict, run_blocking};
 use super::registration::{NewAccount, RegistrationError};
 use super::scope::{Scope, ScopeSet};
+use super::sessions::{SessionTokens, Sessions};
 use super::throttle::{Subject, Throttle, ThrottlePolicy};
-use super::token::{IssuedToken, TokenSigner};
 use crate::store::{NewUser, Store, StoreError, UserRecord};
 
 /// What a route needs from its caller.
@@ -42,6 +42,8 @@ pub struct Principal {
     pub user: UserRecord,
     /// What the credential grants.
     pub scopes: ScopeSet,
+    /// The session of a bearer token; `None` for HTTP Basic.
+    pub session_id: Option<String>,
 }
 
 /// Password checks, token issue and request authorization over one store.
@@ -49,7 +51,7 @@ pub struct Principal {
 pub struct AuthService {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
-    signer: TokenSigner,
+    sessions: Sessions,
     throttle: Throttle,
     hashing: HashingPool,
     /// Checked when the username is unknown, so that costs the same as a wrong password.
@@ -61,7 +63,7 @@ impl AuthService {
     pub fn new(
         store: Arc<dyn Store>,
         hasher: PasswordHasher,
-        signer: TokenSigner,
+        sessions: Sessions,
         throttle: ThrottlePolicy,
         hashing: HashingPool,
     ) -> Self {
@@ -70,7 +72,7 @@ impl AuthService {
             throttle: Throttle::new(store.clone(), throttle),
             store,
             hasher,
-            signer,
+            sessions,
             hashing,
             dummy_hash,
         }
@@ -79,6 +81,11 @@ impl AuthService {
     /// The store this core reads users from.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// The password policy.
@@ -95,7 +102,7 @@ impl AuthService {
         password: &str,
         requested_scope: &str,
         client: IpAddr,
-    ) -> Result<IssuedToken, AuthError> {
+    ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
         let user = self
             .check_password(username, password, client)
@@ -109,7 +116,28 @@ impl AuthService {
         } else {
             requested.intersection(&user.scopes)
         };
-        Ok(self.signer.issue(&user.username, &granted))
+        self.sessions.start(&user.username, &granted).await
+    }
+
+    /// The OAuth2 refresh grant: a new access token (with the requested scopes of
+    /// the session's, all of them if none are asked) and a new refresh token.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        requested_scope: &str,
+    ) -> Result<SessionTokens, AuthError> {
+        let requested = ScopeSet::parse(requested_scope)?;
+        let (session, tokens) = self.sessions.refresh(refresh_token, &requested).await?;
+        let user_active = self
+            .store
+            .find_user(&session.username)
+            .await?
+            .is_some_and(|user| !user.disabled);
+        if !user_active {
+            self.sessions.end(&session.id, "user disabled").await?;
+            return Err(AuthError::InvalidGrant);
+        }
+        Ok(tokens)
     }
 
     /// Creates an account after checking every rule for it; it may be granted all
@@ -170,7 +198,11 @@ impl AuthService {
             Credentials::Missing => return Err(AuthError::NotAuthenticated),
             Credentials::MalformedBasic => return Err(AuthError::BadBasic),
             Credentials::Bearer(token) => {
-                let claims = self.signer.verify(&token).map_err(|_| invalid())?;
+                let claims = self
+                    .sessions
+                    .check_access_token(&token)
+                    .await?
+                    .ok_or_else(invalid)?;
                 let user = self
                     .store
                     .find_user(&claims.sub)
@@ -178,6 +210,7 @@ impl AuthService {
                     .ok_or_else(invalid)?;
                 Principal {
                     scopes: claims.scope_set(),
+                    session_id: Some(claims.sid),
                     user,
                 }
             }
@@ -188,6 +221,7 @@ impl AuthService {
                     .ok_or(AuthError::BadBasic)?;
                 Principal {
                     scopes: user.scopes.clone(),
+                    session_id: None,
                     user,
                 }
             }

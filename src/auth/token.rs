@@ -1,17 +1,35 @@
-//! Access tokens: HS256 JWTs compatible with the FastAPI app's (PyJWT) tokens.
+//! Access tokens: JWTs signed with the keyring's active key, checked strictly.
+//!
+//! A token is accepted only if its header says `typ: at+jwt` (RFC 9068, so no other
+//! kind of token passes as an access token), names a `kid` of the keyring, carries
+//! no `crit`, `jku`, `x5u`, `jwk` or `x5c`, and verifies with that key's own
+//! algorithm; its claims must have the right types, an `exp` in the future, an
+//! `iat`/`nbf` not in the future (small leeway), the session id `sid`, and the
+//! configured `iss`/`aud`.
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
+use super::keyring::Keyring;
 use super::scope::ScopeSet;
 
+/// The `typ` header of access tokens (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Clock difference tolerated for `iat` and `nbf`, in seconds.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// Header parameters that would have a verifier look beyond its own keys, or
+/// process extensions it does not know: tokens carrying any are refused.
+const REFUSED_HEADER_PARAMETERS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"];
+
 /// The claims of an access token.
-///
-/// `iat` and `jti` are optional when reading so that tokens minted by the FastAPI app
-/// (`sub`, `scopes`, `exp`) stay valid after a migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenClaims {
     /// The username.
@@ -19,14 +37,22 @@ pub struct TokenClaims {
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
     /// Issue time, seconds since the Unix epoch.
+    pub iat: u64,
+    /// Not valid before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<u64>,
+    pub nbf: Option<u64>,
     /// Unique token id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
+    pub jti: String,
+    /// The session the token belongs to.
+    pub sid: String,
     /// Granted scope names.
-    #[serde(default)]
     pub scopes: Vec<String>,
+    /// Issuer, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 impl TokenClaims {
@@ -66,58 +92,150 @@ pub enum TokenError {
     Invalid(String),
 }
 
-/// Signs and verifies access tokens with one HS256 key.
+fn invalid(reason: impl Into<String>) -> TokenError {
+    TokenError::Invalid(reason.into())
+}
+
+/// What every token issued carries and every token checked must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenPolicy {
+    /// Lifetime of an access token.
+    pub lifetime: Duration,
+    /// `iss`, if configured.
+    pub issuer: Option<String>,
+    /// `aud`, if configured.
+    pub audience: Option<String>,
+}
+
+/// Signs and verifies access tokens with a keyring that can be swapped while
+/// running (key rotation).
 #[derive(Clone)]
 pub struct TokenSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    lifetime: Duration,
+    keyring: Arc<RwLock<Keyring>>,
+    policy: TokenPolicy,
 }
 
 impl TokenSigner {
-    /// A signer whose HMAC key is `secret` and whose tokens live `lifetime`.
-    pub fn new(secret: &[u8], lifetime: Duration) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 0;
+    /// A signer over `keyring`.
+    pub fn new(keyring: Keyring, policy: TokenPolicy) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            lifetime,
+            keyring: Arc::new(RwLock::new(keyring)),
+            policy,
         }
     }
 
-    /// Signs a token for `username` granting `scopes`.
-    pub fn issue(&self, username: &str, scopes: &ScopeSet) -> IssuedToken {
+    /// The keyring in use.
+    pub fn keyring(&self) -> Keyring {
+        self.keyring
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Uses `keyring` from now on.
+    pub fn replace_keyring(&self, keyring: Keyring) {
+        *self
+            .keyring
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = keyring;
+    }
+
+    /// The access token lifetime.
+    pub fn lifetime(&self) -> Duration {
+        self.policy.lifetime
+    }
+
+    /// Signs a token for `username` in session `sid` granting `scopes`.
+    pub fn issue(&self, username: &str, sid: &str, scopes: &ScopeSet) -> IssuedToken {
         let now = unix_now();
         let claims = TokenClaims {
             sub: username.to_owned(),
-            exp: now + self.lifetime.as_secs(),
-            iat: Some(now),
-            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
+            exp: now + self.policy.lifetime.as_secs(),
+            iat: now,
+            nbf: None,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            sid: sid.to_owned(),
             scopes: scopes.names(),
+            iss: self.policy.issuer.clone(),
+            aud: self.policy.audience.clone(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            // HS256 with an HMAC key and serialisable claims cannot fail.
-            .expect("HS256 signing");
+        let keyring = self.keyring();
+        let key = keyring.active();
+        let mut header = Header::new(key.algorithm.jwt());
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(key.kid.clone());
+        let token = encode(&header, &claims, &key.encoding)
+            // The key was loaded and checked, and the claims serialise.
+            .expect("signing with a checked key");
         IssuedToken {
             token,
-            expires_in: self.lifetime.as_secs(),
+            expires_in: self.policy.lifetime.as_secs(),
             scopes: scopes.clone(),
         }
     }
 
-    /// Verifies the signature (HS256 only, whatever the header says) and the expiry.
+    /// Verifies a token as the module documentation says.
     pub fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
-        decode::<TokenClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+        let kid = checked_header(token)?;
+        let keyring = self.keyring();
+        let key = keyring.find(&kid).ok_or_else(|| invalid("unknown kid"))?;
+        let mut validation = Validation::new(key.algorithm.jwt());
+        let mut required = vec!["exp", "sub", "iat"];
+        required.extend(self.policy.issuer.as_ref().map(|_| "iss"));
+        required.extend(self.policy.audience.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
+        validation.leeway = 0;
+        validation.validate_nbf = false;
+        match &self.policy.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &self.policy.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        let claims = decode::<TokenClaims>(token, &key.decoding, &validation)
+            .map_err(|e| invalid(e.to_string()))?
+            .claims;
+        let latest = unix_now() + LEEWAY_SECONDS;
+        if claims.iat > latest || claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(invalid("not valid yet"));
+        }
+        if self.policy.issuer.is_none() && claims.iss.is_some()
+            || self.policy.audience.is_none() && claims.aud.is_some()
+        {
+            return Err(invalid("unexpected iss or aud"));
+        }
+        Ok(claims)
     }
 }
 
-fn unix_now() -> u64 {
+/// The `kid` of a token whose header passes the checks that come before any key.
+fn checked_header(token: &str) -> Result<String, TokenError> {
+    let encoded = token.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| invalid("header is not base64url"))?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|_| invalid("header is not a JSON object"))?;
+    if let Some(name) = REFUSED_HEADER_PARAMETERS
+        .iter()
+        .find(|name| header.contains_key(**name))
+    {
+        return Err(invalid(format!("header parameter {name}")));
+    }
+    if header.get("typ").and_then(|t| t.as_str()) != Some(ACCESS_TOKEN_TYPE) {
+        return Err(invalid("not an access token"));
+    }
+    header
+        .get("kid")
+        .and_then(|kid| kid.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| invalid("no kid"))
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -127,95 +245,189 @@ fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::keyring::{KeyAlgorithm, KeyMaterial, SigningKey};
     use crate::auth::scope::Scope;
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    use serde_json::{Value, json};
 
-    const KEY: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";
+    const SECRET: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";
 
-    fn signer() -> TokenSigner {
-        TokenSigner::new(KEY, Duration::from_secs(600))
+    fn hs_key(secret: &[u8]) -> SigningKey {
+        SigningKey::new(&KeyMaterial {
+            algorithm: KeyAlgorithm::HS256,
+            secret: secret.to_vec(),
+        })
+        .unwrap()
     }
 
-    fn sign(claims: &serde_json::Value, key: &[u8]) -> String {
-        encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &EncodingKey::from_secret(key),
+    fn signer() -> TokenSigner {
+        TokenSigner::new(
+            Keyring::new(vec![hs_key(SECRET)]).unwrap(),
+            TokenPolicy {
+                lifetime: Duration::from_secs(600),
+                ..TokenPolicy::default()
+            },
         )
-        .unwrap()
+    }
+
+    fn good_claims() -> Value {
+        let now = unix_now();
+        json!({"sub": "johndoe", "exp": now + 60, "iat": now, "jti": "j", "sid": "s", "scopes": ["me"]})
+    }
+
+    /// A token with `header` (JSON) and `claims`, signed with HS256 and `secret`.
+    fn sign(header: Value, claims: &Value, secret: &[u8]) -> String {
+        let mut h = Header::new(Algorithm::HS256);
+        h.typ = header["typ"].as_str().map(str::to_owned);
+        h.kid = header["kid"].as_str().map(str::to_owned);
+        encode(&h, claims, &EncodingKey::from_secret(secret)).unwrap()
+    }
+
+    fn our_header() -> Value {
+        json!({"typ": ACCESS_TOKEN_TYPE, "kid": hs_key(SECRET).kid})
     }
 
     #[test]
     fn issued_token_verifies_with_its_claims() {
         let scopes: ScopeSet = [Scope::Me].into_iter().collect();
-        let issued = signer().issue("johndoe", &scopes);
+        let issued = signer().issue("johndoe", "session-1", &scopes);
         let claims = signer().verify(&issued.token).unwrap();
         assert_eq!(claims.sub, "johndoe");
+        assert_eq!(claims.sid, "session-1");
         assert_eq!(claims.scopes, vec!["me"]);
-        assert!(claims.jti.is_some());
-        assert_eq!(claims.exp - claims.iat.unwrap(), 600);
+        assert_eq!(claims.exp - claims.iat, 600);
         assert_eq!(issued.expires_in, 600);
     }
 
     #[test]
-    fn accepts_a_fastapi_style_token() {
-        let token = sign(
-            &serde_json::json!({"sub": "johndoe", "scopes": ["me", "items"], "exp": unix_now() + 60}),
-            KEY,
-        );
-        let claims = signer().verify(&token).unwrap();
-        assert_eq!(claims.scope_set().to_string(), "me items");
+    fn a_well_formed_token_of_our_key_verifies() {
+        let token = sign(our_header(), &good_claims(), SECRET);
+        assert!(signer().verify(&token).is_ok());
     }
 
     #[test]
-    fn rejects_token_signed_with_other_key() {
-        let token = sign(
-            &serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60}),
-            b"another-key-of-at-least-32-bytes!!",
-        );
-        assert!(signer().verify(&token).is_err());
+    fn refuses_other_kinds_unknown_kids_and_pointer_headers() {
+        let claims = good_claims();
+        for header in [
+            json!({"kid": hs_key(SECRET).kid}),
+            json!({"typ": "JWT", "kid": hs_key(SECRET).kid}),
+            json!({"typ": "refresh+jwt", "kid": hs_key(SECRET).kid}),
+            json!({"typ": ACCESS_TOKEN_TYPE}),
+            json!({"typ": ACCESS_TOKEN_TYPE, "kid": "../../dev/null"}),
+        ] {
+            let token = sign(header.clone(), &claims, SECRET);
+            assert!(signer().verify(&token).is_err(), "{header}");
+        }
+        // Headers jsonwebtoken would ignore: spliced into a token signed by us.
+        let token = sign(our_header(), &claims, SECRET);
+        let rest = token.split_once('.').unwrap().1;
+        for extra in ["crit", "jku", "x5u", "jwk", "x5c"] {
+            let mut header = our_header();
+            header["alg"] = "HS256".into();
+            header[extra] = json!(["exp"]);
+            let forged = format!(
+                "{}.{rest}",
+                URL_SAFE_NO_PAD.encode(header.to_string().as_bytes())
+            );
+            assert!(signer().verify(&forged).is_err(), "{extra}");
+        }
     }
 
     #[test]
-    fn rejects_expired_token_and_token_without_exp() {
-        let expired = sign(
-            &serde_json::json!({"sub": "johndoe", "exp": unix_now() - 1}),
-            KEY,
-        );
-        assert!(signer().verify(&expired).is_err());
-        let no_exp = sign(&serde_json::json!({"sub": "johndoe"}), KEY);
-        assert!(signer().verify(&no_exp).is_err());
-    }
-
-    #[test]
-    fn rejects_alg_none_and_tampered_payload() {
-        let issued = signer().issue("johndoe", &ScopeSet::default());
-        let parts: Vec<&str> = issued.token.split('.').collect();
-        let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
+    fn refuses_other_keys_and_times_in_the_wrong_place() {
         assert!(
             signer()
-                .verify(&format!("{none_header}.{}.", parts[1]))
+                .verify(&sign(
+                    our_header(),
+                    &good_claims(),
+                    b"another-key-of-at-least-32-bytes!!"
+                ))
                 .is_err()
         );
-        let other_payload = sign(
-            &serde_json::json!({"sub": "alice", "exp": unix_now() + 60}),
-            KEY,
+        let now = unix_now();
+        for (name, field, value) in [
+            ("expired", "exp", json!(now - 1)),
+            ("exp as text", "exp", json!((now + 60).to_string())),
+            ("iat in the future", "iat", json!(now + 3600)),
+            ("nbf in the future", "nbf", json!(now + 3600)),
+            ("no sid", "sid", Value::Null),
+            ("scopes as text", "scopes", json!("me items")),
+            ("sub as number", "sub", json!(7)),
+            ("unexpected aud", "aud", json!("elsewhere")),
+        ] {
+            let mut claims = good_claims();
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(field);
+            } else {
+                claims[field] = value;
+            }
+            let token = sign(our_header(), &claims, SECRET);
+            assert!(signer().verify(&token).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn checks_issuer_and_audience_when_configured() {
+        let strict = TokenSigner::new(
+            Keyring::new(vec![hs_key(SECRET)]).unwrap(),
+            TokenPolicy {
+                lifetime: Duration::from_secs(600),
+                issuer: Some("https://login.example".into()),
+                audience: Some("items-api".into()),
+            },
         );
-        let other_payload = other_payload.split('.').nth(1).unwrap();
+        let issued = strict.issue("johndoe", "s", &ScopeSet::default());
+        assert!(strict.verify(&issued.token).is_ok());
         assert!(
-            signer()
-                .verify(&format!("{}.{other_payload}.{}", parts[0], parts[2]))
+            strict
+                .verify(&sign(our_header(), &good_claims(), SECRET))
                 .is_err()
         );
     }
 
     #[test]
-    fn rejects_claims_of_the_wrong_type() {
-        let token = sign(
-            &serde_json::json!({"sub": "johndoe", "exp": unix_now() + 60, "scopes": "me items"}),
-            KEY,
-        );
-        assert!(signer().verify(&token).is_err());
-        let token = sign(&serde_json::json!({"sub": 7, "exp": unix_now() + 60}), KEY);
-        assert!(signer().verify(&token).is_err());
+    fn old_keys_verify_and_the_newest_signs() {
+        let old = hs_key(SECRET);
+        let new = hs_key(b"a-newer-key-that-is-at-least-32-bytes-long");
+        let signer = signer();
+        let before = signer.issue("johndoe", "s", &ScopeSet::default());
+        signer.replace_keyring(Keyring::new(vec![new.clone(), old]).unwrap());
+        let after = signer.issue("johndoe", "s", &ScopeSet::default());
+        assert!(signer.verify(&before.token).is_ok());
+        assert!(signer.verify(&after.token).is_ok());
+        let header = |token: &str| {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap();
+            serde_json::from_slice::<Value>(&bytes).unwrap()["kid"].clone()
+        };
+        assert_eq!(header(&after.token), json!(new.kid));
+        signer.replace_keyring(Keyring::new(vec![new]).unwrap());
+        assert!(signer.verify(&before.token).is_err());
+    }
+
+    #[test]
+    fn asymmetric_tokens_verify_and_cannot_be_forged_with_the_public_key() {
+        for algorithm in [KeyAlgorithm::EdDSA, KeyAlgorithm::RS256] {
+            let key = SigningKey::new(&KeyMaterial::generate(algorithm).unwrap()).unwrap();
+            let jwk = key.public_jwk.clone().unwrap();
+            let signer = TokenSigner::new(
+                Keyring::new(vec![key.clone()]).unwrap(),
+                TokenPolicy {
+                    lifetime: Duration::from_secs(60),
+                    ..TokenPolicy::default()
+                },
+            );
+            let issued = signer.issue("johndoe", "s", &ScopeSet::default());
+            assert!(signer.verify(&issued.token).is_ok(), "{algorithm:?}");
+            // Key confusion: HS256 with the public key as the HMAC secret.
+            let public = jwk.get("x").or(jwk.get("n")).unwrap().as_str().unwrap();
+            let forged = sign(
+                json!({"typ": ACCESS_TOKEN_TYPE, "kid": key.kid}),
+                &good_claims(),
+                public.as_bytes(),
+            );
+            assert!(signer.verify(&forged).is_err(), "{algorithm:?}");
+        }
     }
 }

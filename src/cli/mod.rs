@@ -1,6 +1,8 @@
-//! The operator's command line: `latchkey serve` and `latchkey user …`.
+//! The operator's command line: `latchkey serve`, `latchkey user …` and
+//! `latchkey key …`.
 
 mod import;
+mod key;
 mod user;
 
 use std::path::PathBuf;
@@ -25,6 +27,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage the token signing keys.
+    Key {
+        #[command(subcommand)]
+        command: key::KeyCommand,
     },
 }
 
@@ -93,5 +100,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             .await
             .map_err(CliError::from_display),
         Command::User { command } => user::run(command, &settings).await,
+        Command::Key { command } => key::run(command, &settings).await,
     }
 }

@@ -62,7 +62,8 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
                 .set_password_hash(&name, &hash)
                 .await
                 .map_err(CliError::from_display)?;
-            println!("password of {name} changed");
+            let ended = end_sessions(store.as_ref(), &name, "password changed").await?;
+            println!("password of {name} changed; {ended} session(s) ended");
             Ok(())
         }
         UserCommand::Disable { name } => set_disabled(store.as_ref(), &name, true).await,
@@ -113,11 +114,21 @@ async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Result<(
     {
         return Err(no_such_user(name));
     }
-    println!(
-        "{} user {name}",
-        if disabled { "disabled" } else { "enabled" }
-    );
+    if disabled {
+        let ended = end_sessions(store, name, "user disabled").await?;
+        println!("disabled user {name}; {ended} session(s) ended");
+    } else {
+        println!("enabled user {name}");
+    }
     Ok(())
+}
+
+/// Ends every session of `name`: their refresh and access tokens stop working.
+async fn end_sessions(store: &dyn Store, name: &str, reason: &str) -> Result<u64, CliError> {
+    store
+        .revoke_user_sessions(name, reason)
+        .await
+        .map_err(CliError::from_display)
 }
 
 async fn list(store: Arc<dyn Store>) -> Result<(), CliError> {

@@ -2,6 +2,8 @@
 //! trait, so another database can be added without touching them.
 
 pub mod login_failures;
+pub mod sessions;
+pub mod signing_keys;
 mod sqlite;
 
 use std::sync::Arc;
@@ -9,6 +11,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use self::login_failures::{FailureCount, LoginFailureStore};
+pub use self::sessions::{
+    NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
+};
+pub use self::signing_keys::{SigningKeyStore, StoredKey};
 pub use self::sqlite::SqliteStore;
 use crate::auth::password::PasswordHash;
 use crate::auth::scope::ScopeSet;
@@ -82,7 +88,7 @@ pub enum StoreError {
 
 /// Users and their items, and what the auth core keeps about them.
 #[async_trait]
-pub trait Store: LoginFailureStore + Send + Sync {
+pub trait Store: LoginFailureStore + SessionStore + SigningKeyStore + Send + Sync {
     /// The user with exactly this username.
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Every user, by username.

@@ -1,7 +1,10 @@
 //! The embedded default store: SQLite in WAL mode.
 
 mod login_failures;
+mod sessions;
+mod signing_keys;
 
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -75,9 +78,19 @@ const USER_COLUMNS: &str =
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let io = |e| StoreError::Database(sqlx::Error::Io(e));
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(dir).map_err(io)?;
         }
+        // The database holds password hashes and signing keys: owner only. SQLite
+        // gives its -wal and -shm files the same mode.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         Self::open_with(SqliteConnectOptions::new().filename(path)).await
     }
 
