@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -74,6 +75,23 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// Whether people can create their own accounts (`/signup`, `POST /users/`).
     pub self_registration: bool,
+    /// Largest request body read, in KiB; a larger one gets 413.
+    pub max_body_kib: u32,
+    /// Largest request head (request line and headers), in KiB; a larger one gets 431.
+    pub max_header_kib: u32,
+    /// Most header fields a request may carry; more get 431.
+    pub max_headers: u32,
+    /// Seconds a client has to send a whole request head, on a new connection or
+    /// between requests on a kept-alive one; then the connection is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds from a request's head to its response, the body's upload included;
+    /// then the answer is 408.
+    pub request_timeout_seconds: u64,
+    /// `max-age` of the `Strict-Transport-Security` header; 0 sends no header.
+    pub hsts_max_age_seconds: u64,
+    /// Origins (`https://app.example.com`) whose pages may call the JSON API;
+    /// empty means no cross-origin reads at all.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -101,6 +119,13 @@ impl Default for Settings {
             argon2_iterations: 3,
             argon2_parallelism: 4,
             self_registration: true,
+            max_body_kib: 64,
+            max_header_kib: 16,
+            max_headers: 64,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            hsts_max_age_seconds: 0,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -148,6 +173,7 @@ impl Settings {
             .extract()
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
+        settings.validate_http()?;
         Ok(settings)
     }
 
@@ -203,5 +229,156 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+/// The largest `max_header_kib`: hyper's read buffer (about 400 KiB) must hold a
+/// whole head.
+const MAX_HEADER_KIB_LIMIT: u32 = 256;
+
+/// The HTTP server's limits, in the units the server needs.
+impl Settings {
+    /// [`Self::max_body_kib`] in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        usize::try_from(self.max_body_kib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024)
+    }
+
+    /// [`Self::max_header_kib`] in bytes.
+    pub fn max_header_bytes(&self) -> usize {
+        usize::try_from(self.max_header_kib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1024)
+    }
+
+    /// [`Self::header_read_timeout_seconds`] as a duration.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_seconds)
+    }
+
+    /// [`Self::request_timeout_seconds`] as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds)
+    }
+
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        let at_least_one = [
+            ("max_body_kib", u64::from(self.max_body_kib)),
+            ("max_header_kib", u64::from(self.max_header_kib)),
+            ("max_headers", u64::from(self.max_headers)),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+        ];
+        if let Some((key, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError(format!("{key} must be at least 1")));
+        }
+        if self.max_header_kib > MAX_HEADER_KIB_LIMIT {
+            return Err(ConfigError(format!(
+                "max_header_kib must be at most {MAX_HEADER_KIB_LIMIT}"
+            )));
+        }
+        for origin in &self.cors_allowed_origins {
+            if let Some(problem) = origin_problem(origin) {
+                return Err(ConfigError(format!(
+                    "cors_allowed_origins: {origin:?} {problem}; write an origin as browsers \
+                     send it, like \"https://app.example.com\""
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What keeps `origin` from being an origin as a browser's `Origin` header spells
+/// it (`scheme://host[:port]`, lowercase, no path), if anything.
+fn origin_problem(origin: &str) -> Option<&'static str> {
+    if origin.contains('*') {
+        return Some("is a wildcard, and only listed origins are allowed");
+    }
+    if origin.chars().any(|c| c.is_ascii_uppercase()) {
+        return Some("has capital letters, which browsers lower-case");
+    }
+    let Ok(uri) = origin.parse::<axum::http::Uri>() else {
+        return Some("is not a URL");
+    };
+    let default_port = match uri.scheme_str() {
+        Some("https") => 443,
+        Some("http") => 80,
+        _ => return Some("does not start with https:// or http://"),
+    };
+    let Some(authority) = uri.authority() else {
+        return Some("has no host");
+    };
+    let scheme = uri.scheme_str().unwrap_or_default();
+    if origin != format!("{scheme}://{authority}") {
+        return Some("has a path or a query (even a trailing / is one)");
+    }
+    if authority.as_str().contains('@') {
+        return Some("has a user name");
+    }
+    if authority.host().is_empty() || authority.as_str().ends_with(':') {
+        return Some("has no host or an empty port");
+    }
+    if authority.port_u16() == Some(default_port) {
+        return Some("names its scheme's default port, which browsers leave out");
+    }
+    None
+}
+
+#[cfg(test)]
+mod http_settings_tests {
+    use super::*;
+
+    #[test]
+    fn accepts_origins_as_browsers_send_them() {
+        for origin in [
+            "https://app.example.com",
+            "http://localhost:5173",
+            "http://127.0.0.1:8080",
+            "https://[::1]:8443",
+        ] {
+            assert_eq!(origin_problem(origin), None, "{origin}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_origin() {
+        for origin in [
+            "*",
+            "https://*.example.com",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/login",
+            "https://app.example.com?x=1",
+            "https://user@app.example.com",
+            "https://app.example.com:443",
+            "http://app.example.com:80",
+            "https://App.Example.com",
+            "https://",
+            "",
+            "null",
+        ] {
+            assert!(origin_problem(origin).is_some(), "{origin:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn zero_limits_name_the_setting() {
+        let settings = Settings {
+            request_timeout_seconds: 0,
+            ..Settings::default()
+        };
+        let error = settings.validate_http().unwrap_err().to_string();
+        assert!(error.contains("request_timeout_seconds"), "{error}");
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(Settings::default().validate_http().is_ok());
     }
 }

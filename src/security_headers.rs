@@ -1,11 +1,12 @@
 //! Security headers: a Content-Security-Policy per kind of response (pages with
 //! Leptos's per-request nonce, Swagger UI, everything else), and the headers every
-//! response carries.
+//! response carries, `Strict-Transport-Security` included when configured.
 
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,9 +30,25 @@ pub fn page_csp(nonce: &str, live_reload: bool) -> String {
     )
 }
 
+/// The `Strict-Transport-Security` value for `max_age` seconds, or `None` for 0.
+pub fn hsts(max_age: u64) -> Option<HeaderValue> {
+    if max_age == 0 {
+        return None;
+    }
+    HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")).ok()
+}
+
 /// Adds the headers every response carries; a Content-Security-Policy set by a
 /// route (pages, Swagger UI) is kept, every other response gets [`DEFAULT_CSP`].
-pub fn apply(router: Router) -> Router {
+/// With `hsts_max_age` > 0 every response also carries `Strict-Transport-Security`.
+pub fn apply(router: Router, hsts_max_age: u64) -> Router {
+    let router = match hsts(hsts_max_age) {
+        Some(value) => router.layer(SetResponseHeaderLayer::overriding(
+            STRICT_TRANSPORT_SECURITY,
+            value,
+        )),
+        None => router,
+    };
     router
         .layer(SetResponseHeaderLayer::if_not_present(
             CONTENT_SECURITY_POLICY,

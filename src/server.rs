@@ -1,5 +1,8 @@
 //! Starting the server: state, routes, and the listener.
 
+mod limits;
+mod listener;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,14 +127,16 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    let app = crate::api::router()
+    let settings = state.settings.clone();
+    let app = crate::api::router(&settings)
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
-    crate::security_headers::apply(app)
+    let app = limits::apply(app, &settings);
+    crate::security_headers::apply(app, settings.hsts_max_age_seconds)
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
 pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let state = build_state(&settings).await?;
     let app = router(state);
@@ -144,13 +149,8 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     tracing::info!("latchkey listening on http://{addr}");
     // Handlers see the socket peer (`ConnectInfo<SocketAddr>`), which the login
     // throttle keys on.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(startup("server failed"))
+    listener::serve(listener, app, &settings, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -92,6 +92,9 @@ pub enum ApiError {
     /// The request body is over the limit (413).
     #[error("Request body too large")]
     PayloadTooLarge,
+    /// The request was not received and answered in time (408).
+    #[error("Request Timeout")]
+    RequestTimeout,
     /// The request cannot be read (400).
     #[error("{0}")]
     BadRequest(String),
@@ -183,6 +186,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -222,7 +226,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if matches!(self, ApiError::PayloadTooLarge) {
+        if matches!(self, ApiError::PayloadTooLarge | ApiError::RequestTimeout) {
             // The rest of the body is never read, so the connection is closed after
             // this answer: say so, or clients reuse it and their next request fails.
             response

@@ -2,6 +2,7 @@
 
 mod authorized;
 mod client_address;
+mod cors;
 pub mod error;
 mod items;
 mod jwks;
@@ -27,18 +28,17 @@ pub use self::items::{add_item, remove_item};
 pub use self::openapi::ApiDoc;
 pub use self::token::token_response;
 pub use self::users::register;
+use crate::config::Settings;
 use crate::server::AppState;
-
-/// Largest request body the API reads; a login form or an item needs far less.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON body whose rejections are answered as API errors.
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct JsonBody<T>(pub T);
 
-/// The API's routes, Swagger UI and OpenAPI document.
-pub fn router() -> Router<AppState> {
+/// The API's routes, Swagger UI and OpenAPI document. The API reads bodies of up to
+/// `max_body_kib` and answers the `cors_allowed_origins` (the docs are same-origin).
+pub fn router(settings: &Settings) -> Router<AppState> {
     let api = Router::new()
         .route("/token", post(token::login_for_access_token))
         .route("/logout", post(logout::logout))
@@ -59,7 +59,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/me/items/{item_id}", delete(items::delete_own_item))
         .route("/status/", get(users::read_system_status))
         .route("/status", get(users::read_system_status))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes()));
+    let api = match cors::layer(&settings.cors_allowed_origins) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     // Swagger UI's default validator badge would make browsers send the document's
     // URL to validator.swagger.io: the docs must not reach another host.
     let docs = SwaggerUi::new("/docs")

@@ -245,6 +245,10 @@ mod ssr {
                 field: None,
                 message: "Too much data".into(),
             },
+            ApiError::RequestTimeout => AppError::Invalid {
+                field: None,
+                message: "The request took too long".into(),
+            },
             ApiError::BadRequest(message) => AppError::Invalid {
                 field: None,
                 message,

@@ -1,0 +1,66 @@
+//! What one request may take once its head is in: a body of at most
+//! `max_body_kib`, and `request_timeout_seconds` until it is answered. Both are
+//! answered in the JSON API's `{"detail": ...}` shape, on every route.
+//!
+//! The body is read here, within the limit, before any route sees it: the Leptos
+//! server functions read bodies without a limit of their own and answer a failed
+//! read with a 500, and no route needs to stream a body.
+
+use axum::Router;
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::api::error::ApiError;
+use crate::config::Settings;
+
+/// Wraps every route of `router` in the body limit and the request timeout.
+pub fn apply(router: Router, settings: &Settings) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(
+            settings.max_body_bytes(),
+            read_body_within,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout(),
+        ))
+        .layer(middleware::map_response(explain_timeout))
+}
+
+/// Reads the whole body, refusing one over `limit` bytes with 413: at once when
+/// its `Content-Length` says so, else as soon as it passes the limit.
+async fn read_body_within(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let size = body.size_hint();
+    if size.exact() == Some(0) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    if size.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            let body = Body::from(collected.to_bytes());
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(error) if error.is::<LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
+        Err(_) => ApiError::BadRequest("The request body could not be read".into()).into_response(),
+    }
+}
+
+/// Gives the request timeout's bare 408 the API's body (and `Connection: close`:
+/// the rest of the request is never read).
+async fn explain_timeout(response: Response) -> Response {
+    if response.status() == StatusCode::REQUEST_TIMEOUT
+        && !response.headers().contains_key(CONTENT_TYPE)
+    {
+        return ApiError::RequestTimeout.into_response();
+    }
+    response
+}

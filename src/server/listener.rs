@@ -1,0 +1,183 @@
+//! The accept loop: HTTP/1.1 with keep-alive over hyper, with limits on the request
+//! head that `axum::serve` does not offer, the peer address for handlers, a
+//! lingering close and a graceful shutdown.
+//!
+//! - A head over `max_header_kib` or with more than `max_headers` fields gets
+//!   hyper's 431; one not complete after `header_read_timeout_seconds` (a slow
+//!   client, or an idle kept-alive connection) ends the connection.
+//! - Handlers can extract `ConnectInfo<SocketAddr>`: the socket's peer.
+//! - When a connection ends, latchkey stops writing but keeps reading (and
+//!   discarding) for a moment. Closing a socket with unread input makes the
+//!   kernel send a reset, which can destroy an answer the client has not read
+//!   yet, e.g. a 413 sent before the body it refuses has arrived.
+//! - On shutdown, no new connection is accepted, idle ones are closed and the
+//!   requests in flight are answered.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::Service as _;
+
+use crate::config::Settings;
+
+/// How long a closed connection keeps discarding what the client still sends.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// How long to wait before accepting again after the process ran out of
+/// resources (e.g. file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Serves `app` on `listener` until `shutdown` completes, then waits for the
+/// requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()>,
+) {
+    let http = http_builder(settings);
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        // Reap finished connections so the set only holds live ones.
+        while connections.try_join_next().is_some() {}
+        match accepted {
+            Ok((stream, peer)) => {
+                connections.spawn(serve_connection(
+                    http.clone(),
+                    stream,
+                    peer,
+                    app.clone(),
+                    stopping.clone(),
+                ));
+            }
+            Err(error) => on_accept_error(error).await,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing the requests in flight");
+    let _ = stop.send(true);
+    while connections.join_next().await.is_some() {}
+}
+
+/// hyper's HTTP/1.1 server with the configured limits on the request head.
+fn http_builder(settings: &Settings) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(settings.header_read_timeout())
+        .max_header_size(settings.max_header_bytes())
+        .max_headers(usize::try_from(settings.max_headers).unwrap_or(usize::MAX));
+    http
+}
+
+/// Serves one connection until it ends or the server stops, then lingers.
+async fn serve_connection(
+    http: http1::Builder,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        app.clone().call(request)
+    });
+    let mut connection = pin!(http.serve_connection(TokioIo::new(&mut stream), service));
+    let mut shutting_down = false;
+    let result = loop {
+        tokio::select! {
+            result = connection.as_mut() => break result,
+            _ = stopping.wait_for(|stop| *stop), if !shutting_down => {
+                connection.as_mut().graceful_shutdown();
+                shutting_down = true;
+            }
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%peer, %error, "connection ended with an error");
+    }
+    linger(stream, stopping).await;
+}
+
+/// Ends the write side, then reads and discards what the client still sends,
+/// until it closes its side, [`LINGER`] has passed or the server stops.
+async fn linger(mut stream: TcpStream, mut stopping: watch::Receiver<bool>) {
+    let _ = stream.shutdown().await;
+    let mut sink = tokio::io::sink();
+    let discard = tokio::io::copy(&mut stream, &mut sink);
+    tokio::select! {
+        _ = tokio::time::timeout(LINGER, discard) => {}
+        _ = stopping.wait_for(|stop| *stop) => {}
+    }
+}
+
+async fn on_accept_error(error: io::Error) {
+    // The peer gave up between connecting and being accepted: nothing to do.
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+    ) {
+        return;
+    }
+    tracing::error!(%error, "cannot accept a connection");
+    tokio::time::sleep(ACCEPT_BACKOFF).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use tokio::io::AsyncReadExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn handlers_see_the_peer_address_of_the_socket() {
+        let app = Router::new().route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let settings = Settings::default();
+            serve(listener, app, &settings, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let me = client.local_addr().unwrap();
+        client
+            .write_all(b"GET /peer HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(&me.to_string()), "{answer}");
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+}
