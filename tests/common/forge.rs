@@ -225,3 +225,85 @@ pub fn assert_token_works(server: &TestServer, token: &str, case: &str) {
     assert_eq!(status.as_u16(), 200, "{case}: {body}");
     assert_eq!(body["username"], "johndoe", "{case}");
 }
+
+/// What came back on a raw connection: the status code and body, or `None` when
+/// the server closed the connection without answering.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: Option<u16>,
+    pub head: String,
+    pub body: String,
+}
+
+/// `POST path` with a body of `total` bytes (`prefix`, then `x`s), sent over a raw
+/// connection as a big upload is sent: the answer is read on another thread while
+/// the body is still being written, so an early answer is seen even when the server
+/// stops reading. `chunked` sends the body with `Transfer-Encoding: chunked`
+/// instead of a (truthful) `Content-Length`.
+pub fn post_big_body(
+    server: &TestServer,
+    path: &str,
+    headers: &[(&str, &str)],
+    prefix: &[u8],
+    total: usize,
+    chunked: bool,
+) -> RawAnswer {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let mut stream = TcpStream::connect(server.addr()).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .expect("write timeout");
+    let mut reader = stream.try_clone().expect("clone the connection");
+    let answer = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        // A reset after the answer is fine: what was read is kept.
+        let _ = reader.read_to_end(&mut bytes);
+        bytes
+    });
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        server.addr()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if chunked {
+        head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {total}\r\n\r\n"));
+    }
+    let mut body = prefix.to_vec();
+    body.resize(total.max(prefix.len()), b'x');
+    let written = stream.write_all(head.as_bytes()).is_ok()
+        && body.chunks(64 * 1024).all(|chunk| {
+            if chunked {
+                let size = format!("{:x}\r\n", chunk.len());
+                stream.write_all(size.as_bytes()).is_ok()
+                    && stream.write_all(chunk).is_ok()
+                    && stream.write_all(b"\r\n").is_ok()
+            } else {
+                stream.write_all(chunk).is_ok()
+            }
+        });
+    if written && chunked {
+        let _ = stream.write_all(b"0\r\n\r\n");
+    }
+    let bytes = answer.join().expect("the reading thread");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok());
+    RawAnswer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
