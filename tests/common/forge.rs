@@ -88,12 +88,6 @@ pub fn resigned(token: &str, edit: impl FnOnce(&mut Value, &mut Value)) -> Strin
     forge(&header, &claims, Algorithm::HS256, &server_key())
 }
 
-/// `token` with its header replaced by `header` and its payload and signature kept.
-pub fn with_header(token: &str, header: &Value) -> String {
-    let (_, rest) = token.split_once('.').expect("a JWT");
-    format!("{}.{rest}", segment(header))
-}
-
 /// The claims of `token` with one claim set (or removed when `value` is `None`).
 pub fn claims_with(token: &str, name: &str, value: Option<Value>) -> Value {
     let mut claims = jwt_segment(token, 1);
