@@ -551,3 +551,6 @@ pub fn sign_hs256(claims: &Value, key: &[u8]) -> String {
     )
     .expect("HS256 signing")
 }
+
+/// Forged tokens and attacker keys, for the attack suite.
+pub mod forge;

@@ -1,0 +1,156 @@
+//! Failed logins that must not tell an attacker which usernames exist: an unknown
+//! user, a wrong password and a disabled user's wrong password get byte-identical
+//! answers, and the median times of unknown-user and wrong-password logins are
+//! printed side by side. The times are a figure to read, never an assertion:
+//!
+//! ```sh
+//! cargo test --no-default-features --features ssr --test timing -- --nocapture
+//! ```
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::forge::*;
+use common::*;
+use reqwest::blocking::Response;
+use reqwest::header::{DATE, HeaderMap};
+
+/// Requests of each kind in the timing figure.
+const ROUNDS: usize = 30;
+
+/// A server without a practical throttle, with `vic` (a hash of the server's own
+/// policy), `dora` (the same, disabled) and the FastAPI app's users, whose hashes
+/// were made with another Argon2 policy.
+fn server() -> TestServer {
+    let server = TestServer::start_with(&NO_THROTTLE);
+    server.add_user("vic", "pw-vic", &[]);
+    server.add_user("dora", "pw-dora", &[]);
+    server.cli_ok(&["user", "disable", "dora"], None);
+    server.import_fastapi_users();
+    server
+}
+
+/// Everything a client sees of an answer but its date: status, headers, body bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+fn seen(response: Response) -> Seen {
+    let status = response.status().as_u16();
+    let headers = comparable(response.headers());
+    let body = response.bytes().expect("response body").to_vec();
+    Seen {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn comparable(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+    let mut list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .filter(|(name, _)| *name != DATE)
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+        .collect();
+    list.sort();
+    list
+}
+
+fn login(server: &TestServer, username: &str, password: &str) -> Response {
+    server.token_request(&[("username", username), ("password", password)])
+}
+
+#[test]
+fn failed_logins_are_byte_identical_whoever_the_user() {
+    let server = server();
+    let reference = seen(login(&server, "nobody", "pw-vic"));
+    assert_eq!(reference.status, 401);
+    assert_eq!(
+        reference.body,
+        br#"{"detail":"Incorrect username or password"}"#
+    );
+    let long_name = "n".repeat(300);
+    let cases = [
+        ("wrong password", "vic", "pw-dora"),
+        ("disabled user, wrong password", "dora", "pw-vic"),
+        ("imported user, wrong password", "johndoe", "pw-vic"),
+        ("imported disabled user, wrong password", "alice", "pw-vic"),
+        ("a name no account could have", long_name.as_str(), "pw-vic"),
+        ("a name with a slash", "no/body", "pw-vic"),
+        ("a name in another script", "\u{540d}\u{524d}", "pw-vic"),
+    ];
+    for (case, username, password) in cases {
+        assert_eq!(
+            seen(login(&server, username, password)),
+            reference,
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn failed_basic_credentials_are_byte_identical_whoever_the_user() {
+    let server = server();
+    let reference = seen(server.get("/users/me/", Auth::Basic("nobody", "pw-vic")));
+    assert_eq!(reference.status, 401);
+    assert_eq!(
+        reference.body,
+        br#"{"detail":"Incorrect username or password"}"#
+    );
+    for (case, username, password) in [
+        ("wrong password", "vic", "pw-dora"),
+        ("disabled user, wrong password", "dora", "pw-vic"),
+        ("imported user, wrong password", "johndoe", "pw-vic"),
+    ] {
+        let response = server.get("/users/me/", Auth::Basic(username, password));
+        assert_eq!(seen(response), reference, "{case}");
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Times a failed login, checking it is the usual 401.
+fn timed_failure(server: &TestServer, username: &str, password: &str) -> (Duration, Seen) {
+    let started = Instant::now();
+    let answer = seen(login(server, username, password));
+    (started.elapsed(), answer)
+}
+
+#[test]
+fn prints_median_times_of_unknown_user_and_wrong_password_logins() {
+    let server = server();
+    // Warm up: the first requests pay for connections and caches.
+    let (_, reference) = timed_failure(&server, "nobody", "pw-vic");
+    timed_failure(&server, "vic", "wrong");
+    let kinds = [
+        ("unknown user", "nobody"),
+        ("wrong password", "vic"),
+        ("wrong password, imported hash", "johndoe"),
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(ROUNDS); kinds.len()];
+    // Alternate the kinds so drift in machine load falls on all of them alike.
+    for round in 0..ROUNDS {
+        for (index, (kind, username)) in kinds.iter().enumerate() {
+            let (elapsed, answer) = timed_failure(&server, username, "not-the-password");
+            assert_eq!(answer, reference, "{kind}, round {round}");
+            samples[index].push(elapsed);
+        }
+    }
+    let figures: Vec<String> = kinds
+        .iter()
+        .zip(samples)
+        .map(|((kind, _), times)| format!("{kind} {:?}", median(times)))
+        .collect();
+    eprintln!(
+        "median failed-login time over {ROUNDS} each: {}",
+        figures.join(" | ")
+    );
+}
