@@ -85,7 +85,7 @@ fn a_second_authorization_header_never_rescues_a_refused_first() {
             "junk token, then a valid one",
             "Bearer junk",
             &valid_bearer,
-            Refusal::InvalidToken,
+            Refusal::NotAuthenticated,
         ),
         (
             "other scheme, then a valid token",
@@ -97,13 +97,13 @@ fn a_second_authorization_header_never_rescues_a_refused_first() {
             "wrong Basic, then a valid token",
             &wrong_basic,
             &valid_bearer,
-            Refusal::BadBasic,
+            Refusal::NotAuthenticated,
         ),
         (
             "junk token, then valid Basic",
             "Bearer junk",
             &valid_basic,
-            Refusal::InvalidToken,
+            Refusal::NotAuthenticated,
         ),
         (
             "empty, then a valid token",
@@ -142,7 +142,6 @@ fn a_second_authorization_header_never_rescues_a_refused_first() {
 }
 
 #[test]
-#[ignore = "weakness: with two Authorization headers the server takes the first and ignores the second; a proxy that reads the other one sees a different caller"]
 fn two_authorization_headers_are_refused_even_when_the_first_is_valid() {
     let (server, token) = server_and_token();
     let valid_bearer = format!("Bearer {token}");
@@ -307,8 +306,10 @@ fn malformed_or_wrong_basic_credentials_are_refused() {
             basic("j\u{43e}hndoe:secret".as_bytes()),
         ),
         (
-            "a 60 KiB password",
-            basic(format!("johndoe:{}", "s".repeat(60 * 1024)).as_bytes()),
+            // As long as the header limit (16 KiB) lets through; tests/http_limits.rs
+            // covers longer headers (431).
+            "an 8 KiB password",
+            basic(format!("johndoe:{}", "s".repeat(8 * 1024)).as_bytes()),
         ),
     ];
     for (case, value) in cases {

@@ -63,10 +63,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+        // Two credentials are none: a proxy in front could be reading the other one.
+        let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().ok(),
+            _ => None,
+        };
         let credentials = Credentials::from_header(header);
         let Ok(ClientAddress(client)) = ClientAddress::from_request_parts(parts, state).await;
         let principal = Arc::<AuthService>::from_ref(state)

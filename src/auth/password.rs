@@ -51,6 +51,9 @@ impl fmt::Debug for PasswordHash {
 #[error("not an Argon2 PHC string or a bcrypt ($2a$/$2b$/$2y$) hash")]
 pub struct HashFormatError;
 
+/// The most of a password bcrypt reads.
+const BCRYPT_MAX_BYTES: usize = 72;
+
 fn is_bcrypt(text: &str) -> bool {
     ["$2a$", "$2b$", "$2y$"].iter().any(|p| text.starts_with(p))
 }
@@ -111,6 +114,11 @@ impl PasswordHasher {
     pub fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
         let text = hash.as_str();
         if is_bcrypt(text) {
+            // bcrypt reads at most 72 bytes and stops at a NUL: a longer password, or
+            // one with a NUL, would match hashes of other passwords.
+            if password.len() > BCRYPT_MAX_BYTES || password.contains('\0') {
+                return Verdict::Mismatch;
+            }
             return match bcrypt::verify(password, text) {
                 Ok(true) => Verdict::MatchNeedsRehash,
                 _ => Verdict::Mismatch,
