@@ -14,6 +14,9 @@ export { expect };
 
 /** LocalStorage key of the access token (gloo-storage keeps it as a JSON string). */
 export const TOKEN_KEY = "latchkey.access_token";
+/** Where the browser app keeps the refresh token and the access token's expiry. */
+export const REFRESH_KEY = "latchkey.refresh_token";
+export const EXPIRES_KEY = "latchkey.access_expires_at";
 
 /** Users seeded from end2end/fixtures/users.json. */
 export const JOHN = {
@@ -200,14 +203,44 @@ function base64url(data: string | Buffer): string {
   return Buffer.from(data).toString("base64url");
 }
 
-/** An HS256 JWT over `payload`, signed with the UTF-8 bytes of `key` (as PyJWT does). */
-export function signJwt(payload: Record<string, unknown>, key: string): string {
-  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+/**
+ * An HS256 JWT over `payload`, signed with the UTF-8 bytes of `key` (as PyJWT does),
+ * with `header` (default: PyJWT's).
+ */
+export function signJwt(
+  payload: Record<string, unknown>,
+  key: string,
+  header: Record<string, unknown> = { alg: "HS256", typ: "JWT" },
+): string {
+  const encodedHeader = base64url(JSON.stringify(header));
   const body = base64url(JSON.stringify(payload));
   const signature = createHmac("sha256", Buffer.from(key, "utf8"))
-    .update(`${header}.${body}`)
+    .update(`${encodedHeader}.${body}`)
     .digest("base64url");
-  return `${header}.${body}.${signature}`;
+  return `${encodedHeader}.${body}.${signature}`;
+}
+
+/** The header and claims of a JWT. */
+export function jwtParts(token: string): {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+} {
+  const [header, claims] = token
+    .split(".")
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")));
+  return { header, claims };
+}
+
+/** The tokens of a `POST /token` answer. */
+export async function apiTokens(
+  request: APIRequestContext,
+  username: string,
+  password: string,
+): Promise<{ access_token: string; refresh_token: string; expires_in: number }> {
+  const response = await request.post("/token", { form: { username, password } });
+  expect(response.status(), await response.text()).toBe(200);
+  return response.json();
 }
 
 /** The server's signing key, which `.ci/test` exports for these tests. */

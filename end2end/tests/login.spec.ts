@@ -4,6 +4,7 @@ import {
   expect,
   open,
   rawStoredToken,
+  registerUser,
   submitLogin,
   test,
 } from "./fixtures";
@@ -44,6 +45,25 @@ test.describe("signing in", () => {
     expect(wrongPassword.status).toBe(401);
     expect(unknownUser).toEqual(wrongPassword);
     await expect(page.getByRole("alert")).toHaveText(INCORRECT);
+    await expect(page).toHaveURL(/\/login$/);
+    expect(await rawStoredToken(page)).toBeNull();
+  });
+
+  test("after repeated wrong passwords the account is blocked for a while, and the page says so", async ({ page, request }) => {
+    const user = await registerUser(request, "throttled");
+    await open(page, "/login");
+    const error = page.locator("#login-error");
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const response = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/login");
+      await submitLogin(page, user.username, `wrong-${attempt}`);
+      expect((await response).status(), `attempt ${attempt}`).toBe(401);
+      await expect(error).toHaveText(INCORRECT);
+    }
+    // Now even the right password is refused until the block ends.
+    const response = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/login");
+    await submitLogin(page, user.username, user.password);
+    expect((await response).status()).toBe(429);
+    await expect(error).toHaveText(/^Too many login attempts\. Try again in \d+ seconds\.$/);
     await expect(page).toHaveURL(/\/login$/);
     expect(await rawStoredToken(page)).toBeNull();
   });

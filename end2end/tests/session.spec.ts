@@ -8,7 +8,11 @@ import {
   serverSecretKey,
   signIn,
   signJwt,
+  jwtParts,
   storeToken,
+  EXPIRES_KEY,
+  REFRESH_KEY,
+  storedToken,
   submitLogin,
   test,
 } from "./fixtures";
@@ -46,6 +50,45 @@ test.describe("the session", () => {
     expect(await rawStoredToken(page)).toBeNull();
   });
 
+  test("sign out ends the session on the server: its tokens stop working for everyone", async ({ page, request }) => {
+    await signIn(page, JOHN.username, JOHN.password);
+    const access = await storedToken(page);
+    const refresh = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), REFRESH_KEY);
+    expect(access).not.toBeNull();
+    expect(refresh).not.toBeNull();
+    const before = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}` } });
+    expect(before.status()).toBe(200);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login\?reason=signedout$/);
+
+    const after = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}` } });
+    expect(after.status()).toBe(401);
+    const renewed = await request.post("/token", { form: { grant_type: "refresh_token", refresh_token: refresh } });
+    expect(renewed.status()).toBe(400);
+  });
+
+  test("an access token about to expire is renewed silently, and the old one is spent", async ({ page, request }) => {
+    await signIn(page, JOHN.username, JOHN.password);
+    const first = await storedToken(page);
+    const firstRefresh = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), REFRESH_KEY);
+    // Pretend the access token expires now: the app renews it before using it.
+    await page.evaluate((key) => localStorage.setItem(key, JSON.stringify(Date.now())), EXPIRES_KEY);
+    await page.reload();
+    await hydrated(page);
+    await expect(page.locator('dd[data-field="username"]')).toHaveText(JOHN.username);
+    await expect(page).toHaveURL(/\/profile$/);
+    await expect.poll(() => storedToken(page)).not.toBe(first);
+    const expiresAt = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "0"), EXPIRES_KEY);
+    expect(expiresAt).toBeGreaterThan(Date.now() + 5 * 60 * 1000);
+
+    // The refresh token that was used is spent: presenting it again ends the session.
+    const replay = await request.post("/token", { form: { grant_type: "refresh_token", refresh_token: firstRefresh } });
+    expect(replay.status()).toBe(400);
+    await page.reload();
+    await expect(page).toHaveURL(LOGIN_FOR_PROFILE("expired"));
+  });
+
   test("the profile without a token asks to sign in, then comes back to the profile", async ({ page }) => {
     await open(page, "/profile");
     await expect(page).toHaveURL(LOGIN_FOR_PROFILE("signin"));
@@ -64,10 +107,13 @@ test.describe("the session", () => {
     await expect(page.locator('dd[data-field="username"]')).toHaveText(JOHN.username);
   });
 
-  test("an expired token sends the user to sign in again and is forgotten", async ({ page }) => {
+  test("an expired token sends the user to sign in again and is forgotten", async ({ page, request }) => {
+    // A genuine token of a live session, re-signed with the server's key but expired.
+    const { header, claims } = jwtParts(await apiToken(request, JOHN.username, JOHN.password));
     const expired = signJwt(
-      { sub: JOHN.username, scopes: ["me", "items"], exp: Math.floor(Date.now() / 1000) - 60 },
+      { ...claims, exp: Math.floor(Date.now() / 1000) - 60 },
       serverSecretKey(),
+      header,
     );
     await storeToken(page, expired);
     await open(page, "/profile");
@@ -76,10 +122,12 @@ test.describe("the session", () => {
     expect(await rawStoredToken(page)).toBeNull();
   });
 
-  test("the same token, still valid, is accepted (the expired one failed only for its age)", async ({ page }) => {
+  test("the same token, still valid, is accepted (the expired one failed only for its age)", async ({ page, request }) => {
+    const { header, claims } = jwtParts(await apiToken(request, JOHN.username, JOHN.password));
     const valid = signJwt(
-      { sub: JOHN.username, scopes: ["me", "items"], exp: Math.floor(Date.now() / 1000) + 600 },
+      { ...claims, exp: Math.floor(Date.now() / 1000) + 600 },
       serverSecretKey(),
+      header,
     );
     await storeToken(page, valid);
     await open(page, "/profile");

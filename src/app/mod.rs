@@ -41,6 +41,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
+    // Keep the session's access token fresh while the app is open.
+    Effect::new(|_| session::schedule_renewal());
     view! {
         <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
         <Title text="latchkey"/>

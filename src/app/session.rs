@@ -1,5 +1,6 @@
-//! The browser's session: the access token in LocalStorage, and the server-function
-//! client that sends it as `Authorization: Bearer`.
+//! The browser's session: the access and refresh tokens in LocalStorage, their
+//! silent renewal while the app is open, and the server-function client that sends
+//! the access token as `Authorization: Bearer`.
 //!
 //! The token exists only in the browser. Rendering on the server never reads it:
 //! token-dependent parts render a neutral state and fill in after hydration.
@@ -13,41 +14,166 @@ use leptos::server_fn::error::FromServerFnError;
 use leptos::server_fn::request::browser::BrowserRequest;
 use leptos::server_fn::response::browser::BrowserResponse;
 
+use super::error::AppError;
+use crate::model::TokenResponse;
+#[cfg(feature = "hydrate")]
+use leptos::web_sys;
+
 /// LocalStorage key of the access token.
 pub const TOKEN_KEY: &str = "latchkey.access_token";
+/// LocalStorage key of the refresh token.
+pub const REFRESH_KEY: &str = "latchkey.refresh_token";
+/// LocalStorage key of the access token's expiry (milliseconds since the epoch).
+pub const EXPIRES_KEY: &str = "latchkey.access_expires_at";
+
+/// How long before its expiry an access token is renewed, in milliseconds.
+#[cfg(feature = "hydrate")]
+const RENEW_MARGIN_MS: f64 = 60_000.0;
 
 /// The stored access token, if any (always `None` on the server).
 pub fn stored_token() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::Storage as _;
-        gloo_storage::LocalStorage::get::<String>(TOKEN_KEY)
-            .ok()
-            .filter(|t| !t.is_empty())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    None
+    read::<String>(TOKEN_KEY).filter(|t| !t.is_empty())
 }
 
-/// Keeps `token` for the next requests (no-op on the server).
-pub fn store_token(token: &str) {
+/// Keeps the tokens of a login or a refresh, and schedules the next renewal.
+pub fn remember(tokens: &TokenResponse) {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage as _;
-        if let Err(e) = gloo_storage::LocalStorage::set(TOKEN_KEY, token) {
-            leptos::logging::warn!("cannot store the session token: {e}");
+        let expires_at = now_ms() + tokens.expires_in as f64 * 1000.0;
+        let stored = gloo_storage::LocalStorage::set(TOKEN_KEY, &tokens.access_token)
+            .and_then(|_| gloo_storage::LocalStorage::set(REFRESH_KEY, &tokens.refresh_token))
+            .and_then(|_| gloo_storage::LocalStorage::set(EXPIRES_KEY, expires_at));
+        if let Err(e) = stored {
+            leptos::logging::warn!("cannot store the session: {e}");
+        }
+        schedule_renewal();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = tokens;
+}
+
+/// Forgets the session's tokens (no-op on the server).
+pub fn forget() {
+    #[cfg(feature = "hydrate")]
+    {
+        use gloo_storage::Storage as _;
+        for key in [TOKEN_KEY, REFRESH_KEY, EXPIRES_KEY] {
+            gloo_storage::LocalStorage::delete(key);
         }
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = token;
 }
 
-/// Forgets the token (no-op on the server).
-pub fn clear_token() {
+/// Ends the session on the server (so its tokens die everywhere), then forgets it.
+pub async fn sign_out() {
+    if let Some(refresh_token) = read::<String>(REFRESH_KEY)
+        && let Err(e) = super::server_fns::logout(refresh_token).await
+    {
+        leptos::logging::warn!("the server could not end the session: {e}");
+    }
+    forget();
+}
+
+/// Renews the access token if it expires within a minute, using the refresh
+/// token. Renewals in flight are shared, so one refresh token is never sent twice
+/// (a second use would end the session). `SessionRejected` if the session is over.
+pub async fn ensure_fresh() -> Result<(), AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        use futures::FutureExt as _;
+        let renewal = RENEWAL.with(|slot| {
+            slot.borrow_mut()
+                .get_or_insert_with(|| renew().boxed_local().shared())
+                .clone()
+        });
+        let outcome = renewal.await;
+        RENEWAL.with(|slot| slot.borrow_mut().take());
+        outcome
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Ok(())
+}
+
+/// Runs a server function call once the access token is fresh: `call` is a
+/// server function's future, which sends the token only when first polled.
+pub async fn with_fresh_token<T>(
+    call: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    ensure_fresh().await?;
+    call.await
+}
+
+#[cfg(feature = "hydrate")]
+type Renewal =
+    futures::future::Shared<futures::future::LocalBoxFuture<'static, Result<(), AppError>>>;
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static RENEWAL: std::cell::RefCell<Option<Renewal>> = const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(feature = "hydrate")]
+async fn renew() -> Result<(), AppError> {
+    // Another tab may have renewed already: the stored expiry tells.
+    let (Some(refresh_token), Some(expires_at)) =
+        (read::<String>(REFRESH_KEY), read::<f64>(EXPIRES_KEY))
+    else {
+        return Ok(());
+    };
+    if expires_at - now_ms() > RENEW_MARGIN_MS {
+        return Ok(());
+    }
+    match super::server_fns::refresh(refresh_token).await {
+        Ok(tokens) => {
+            remember(&tokens);
+            Ok(())
+        }
+        Err(AppError::SessionRejected) => {
+            forget();
+            Err(AppError::SessionRejected)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Sets a timer that renews the access token shortly before it expires, while the
+/// app is open (no-op on the server or without a session).
+pub fn schedule_renewal() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(expires_at) = read::<f64>(EXPIRES_KEY) else {
+            return;
+        };
+        // A little jitter, so that tabs sharing the session do not renew at once.
+        let jitter = web_sys::js_sys::Math::random() * 10_000.0;
+        let delay = (expires_at - now_ms() - RENEW_MARGIN_MS - jitter).max(0.0);
+        leptos::prelude::set_timeout(
+            || {
+                leptos::task::spawn_local(async {
+                    let _ = ensure_fresh().await;
+                });
+            },
+            std::time::Duration::from_millis(delay as u64),
+        );
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn now_ms() -> f64 {
+    web_sys::js_sys::Date::now()
+}
+
+/// A LocalStorage value (always `None` on the server).
+fn read<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage as _;
-        gloo_storage::LocalStorage::delete(TOKEN_KEY);
+        gloo_storage::LocalStorage::get::<T>(key).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
     }
 }
 

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 use super::profile::leave_if_rejected;
 use crate::app::error::AppError;
 use crate::app::server_fns::{add_item, delete_item, list_items};
+use crate::app::session::with_fresh_token;
 use crate::model::Item;
 
 /// The user's items and the form to add one. Only the list reloads after a change,
@@ -20,14 +21,14 @@ pub fn ItemsPanel() -> impl IntoView {
     let reload = RwSignal::new(0_u32);
     let items = LocalResource::new(move || {
         reload.track();
-        list_items()
+        with_fresh_token(list_items())
     });
 
-    let add = Action::new(|(id, description): &(String, String)| {
+    let add = Action::new_local(|(id, description): &(String, String)| {
         let description = Some(description.clone()).filter(|d| !d.trim().is_empty());
-        add_item(id.clone(), description)
+        with_fresh_token(add_item(id.clone(), description))
     });
-    let remove = Action::new(|id: &String| delete_item(id.clone()));
+    let remove = Action::new_local(|id: &String| with_fresh_token(delete_item(id.clone())));
     let navigate = use_navigate();
     let report = move |error: AppError| {
         if !leave_if_rejected(&error, &navigate) {

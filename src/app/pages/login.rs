@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::app::navigation::{LoginReason, safe_next};
 use crate::app::server_fns::{login, registration_open};
-use crate::app::session::store_token;
+use crate::app::session::remember;
 
 /// The sign-in form. On success the token is kept in the browser and the user goes
 /// to the page they wanted (`?next=`, same-site paths only) or their profile.
@@ -33,7 +33,7 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(token)) = sign_in.value().get() {
-            store_token(&token.access_token);
+            remember(&token);
             let next = safe_next(query.read_untracked().get("next").as_deref());
             navigate(&next, Default::default());
         }

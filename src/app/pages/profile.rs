@@ -9,7 +9,7 @@ use super::items::ItemsPanel;
 use crate::app::error::AppError;
 use crate::app::navigation::{LoginReason, login_url};
 use crate::app::server_fns::{Profile, load_profile};
-use crate::app::session::{clear_token, stored_token};
+use crate::app::session::{forget, sign_out, stored_token, with_fresh_token};
 
 /// Sends the user to the login page when the server refused the session: the token
 /// is forgotten and the page says why.
@@ -17,7 +17,7 @@ pub fn leave_if_rejected(error: &AppError, navigate: &impl Fn(&str, NavigateOpti
     if !matches!(error, AppError::SessionRejected | AppError::InactiveUser) {
         return false;
     }
-    clear_token();
+    forget();
     navigate(
         &login_url(LoginReason::Expired, "/profile"),
         Default::default(),
@@ -34,7 +34,7 @@ pub fn ProfilePage() -> impl IntoView {
         if stored_token().is_none() {
             return Err(None);
         }
-        load_profile().await.map_err(Some)
+        with_fresh_token(load_profile()).await.map_err(Some)
     });
     Effect::new({
         let navigate = navigate.clone();
@@ -52,13 +52,16 @@ pub fn ProfilePage() -> impl IntoView {
     // The items panel lives outside the profile's Suspense, so reloading the list
     // never re-mounts it (the form keeps its focus).
     let items_allowed = move || matches!(profile.get(), Some(Ok(ref p)) if p.items_allowed);
-    let sign_out = move |_| {
-        clear_token();
-        navigate(
-            &format!("/login?reason={}", LoginReason::SignedOut.as_param()),
-            Default::default(),
-        );
-    };
+    let signing_out = Action::new_local(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if signing_out.value().get().is_some() {
+            navigate(
+                &format!("/login?reason={}", LoginReason::SignedOut.as_param()),
+                Default::default(),
+            );
+        }
+    });
+    let pending = signing_out.pending();
 
     view! {
         <Title text="Your profile · latchkey"/>
@@ -75,7 +78,9 @@ pub fn ProfilePage() -> impl IntoView {
             <ItemsPanel/>
         </Show>
         <p class="actions">
-            <button type="button" class="secondary" on:click=sign_out>"Sign out"</button>
+            <button type="button" class="secondary" disabled=pending on:click=move |_| { signing_out.dispatch(()); }>
+                {move || if pending.get() { "Signing out…" } else { "Sign out" }}
+            </button>
         </p>
     }
 }
