@@ -554,3 +554,13 @@ pub fn sign_hs256(claims: &Value, key: &[u8]) -> String {
 
 /// Forged tokens and attacker keys, for the attack suite.
 pub mod forge;
+
+impl TestServer {
+    /// Everything the server printed, over all its starts so far.
+    pub fn logs(&self) -> String {
+        (0..=self.starts)
+            .filter_map(|n| std::fs::read_to_string(self.scratch(&format!("server-{n}.log"))).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
