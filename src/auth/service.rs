@@ -252,7 +252,10 @@ impl AuthService {
         client: IpAddr,
     ) -> Result<Option<UserRecord>, AuthError> {
         let subjects = [Subject::Account(username), Subject::Address(client)];
-        self.throttle.check(&subjects).await?;
+        if let Err(refusal) = self.throttle.check(&subjects).await {
+            tracing::info!(username, %client, "login refused by the throttle");
+            return Err(refusal.into());
+        }
         let user = self.store.find_user(username).await?;
         let hash = user
             .as_ref()
@@ -264,6 +267,7 @@ impl AuthService {
                 .await?
         };
         let Some(user) = user.filter(|_| verdict.is_match()) else {
+            tracing::info!(username, %client, "failed login");
             self.throttle.failed(&subjects).await?;
             return Ok(None);
         };
