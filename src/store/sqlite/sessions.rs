@@ -128,6 +128,13 @@ impl SessionStore for SqliteStore {
             return Ok(RefreshOutcome::Invalid);
         };
         insert_refresh_token(&mut tx, &session.id, next).await?;
+        // Spent tokens are kept to recognise their reuse, until they would have
+        // expired anyway.
+        sqlx::query("DELETE FROM refresh_tokens WHERE session_id = ? AND expires_at < ?")
+            .bind(&session.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(RefreshOutcome::Rotated(session))
     }
