@@ -100,6 +100,15 @@ pub async fn prepare_keyring(
 
 /// The keys that verify now, newest first; the first unretired one signs.
 pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
+    reload_keyring(store, None).await
+}
+
+/// [`load_keyring`], reusing the parsed keys of `previous` (parsing an RSA key
+/// takes a while).
+pub async fn reload_keyring(
+    store: &dyn Store,
+    previous: Option<&Keyring>,
+) -> Result<Keyring, KeyError> {
     let now = unix_now();
     let mut stored = store.signing_keys().await?;
     stored.retain(|key| key.retire_after.is_none_or(|end| end > now));
@@ -107,7 +116,10 @@ pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
     stored.sort_by_key(|key| (key.retire_after.is_some(), -key.created_at));
     let keys = stored
         .iter()
-        .map(|key| SigningKey::new(&key.material))
+        .map(|key| match previous.and_then(|ring| ring.find(&key.kid)) {
+            Some(parsed) => Ok(parsed.clone()),
+            None => SigningKey::new(&key.material),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     match Keyring::new(keys) {
         Some(keyring) if stored[0].retire_after.is_none() => Ok(keyring),

@@ -15,9 +15,9 @@ use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use super::error::AuthError;
-use super::keys::load_keyring;
+use super::keys::reload_keyring;
 use super::scope::ScopeSet;
-use super::token::{IssuedToken, TokenClaims, TokenSigner};
+use super::token::{IssuedToken, TokenClaims, TokenError, TokenSigner};
 use crate::store::{
     NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, Store, StoreError, unix_now,
 };
@@ -52,8 +52,6 @@ impl fmt::Debug for SessionTokens {
 /// How often the keyring is read again from the store, so that a key rotated by
 /// another instance or the command line is used here too.
 const KEYRING_REFRESH: Duration = Duration::from_secs(30);
-/// The least time between two reads caused by tokens of unknown keys.
-const KEYRING_RETRY: Duration = Duration::from_secs(1);
 
 /// Sessions over a store, with the signer of their access tokens.
 #[derive(Clone)]
@@ -168,8 +166,12 @@ impl Sessions {
     /// `None` if it is refused.
     pub async fn check_access_token(&self, token: &str) -> Result<Option<TokenClaims>, StoreError> {
         let verified = match self.signer.verify(token) {
-            // Perhaps signed with a key rotated in since the keyring was read.
-            Err(_) if self.reload_keyring(KEYRING_RETRY).await => self.signer.verify(token),
+            // Perhaps signed with a key rotated in since the keyring was read. (A
+            // forged kid costs one small read, no more than a valid token's session
+            // lookup.)
+            Err(TokenError::UnknownKey) if self.reload_keyring(Duration::ZERO).await => {
+                self.signer.verify(token)
+            }
             other => other,
         };
         let claims = match verified {
@@ -226,7 +228,8 @@ impl Sessions {
             }
             *last = Instant::now();
         }
-        match load_keyring(self.store.as_ref()).await {
+        let current = self.signer.keyring();
+        match reload_keyring(self.store.as_ref(), Some(&current)).await {
             Ok(keyring) => {
                 self.signer.replace_keyring(keyring);
                 true

@@ -90,6 +90,10 @@ pub enum TokenError {
     /// Bad signature, wrong algorithm, malformed, expired, or a claim of the wrong type.
     #[error("invalid token: {0}")]
     Invalid(String),
+    /// Well-formed, but its `kid` is not in the keyring (perhaps a key rotated in
+    /// since the keyring was read).
+    #[error("invalid token: unknown kid")]
+    UnknownKey,
 }
 
 fn invalid(reason: impl Into<String>) -> TokenError {
@@ -178,7 +182,7 @@ impl TokenSigner {
     pub fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
         let kid = checked_header(token)?;
         let keyring = self.keyring();
-        let key = keyring.find(&kid).ok_or_else(|| invalid("unknown kid"))?;
+        let key = keyring.find(&kid).ok_or(TokenError::UnknownKey)?;
         let mut validation = Validation::new(key.algorithm.jwt());
         let mut required = vec!["exp", "sub", "iat"];
         required.extend(self.policy.issuer.as_ref().map(|_| "iss"));
