@@ -47,10 +47,11 @@ pub(super) async fn run(file: &Path, store: &dyn Store) -> Result<(), CliError> 
         .await
         .map_err(CliError::from_display)?;
     println!(
-        "imported {} users ({} new, {} updated)",
+        "imported {} users ({} new, {} updated); {} session(s) ended",
         users.len(),
         counts.created,
-        counts.updated
+        counts.updated,
+        counts.sessions_ended
     );
     Ok(())
 }

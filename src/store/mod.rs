@@ -64,6 +64,8 @@ pub struct NewUser {
 pub struct ImportCounts {
     pub created: usize,
     pub updated: usize,
+    /// Sessions ended because a user's password changed or the user is disabled.
+    pub sessions_ended: u64,
 }
 
 /// A store operation that failed.
@@ -95,7 +97,8 @@ pub trait Store: LoginFailureStore + SessionStore + SigningKeyStore + Send + Syn
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
     /// Creates a user; [`StoreError::Conflict`] if the username is taken.
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
-    /// Creates or updates all `users` in one transaction: all or nothing.
+    /// Creates or updates all `users` in one transaction: all or nothing. Ends the
+    /// sessions of users whose password hash changes or who are disabled.
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError>;
     /// Replaces a user's password hash; false if there is no such user.
     async fn set_password_hash(

@@ -191,6 +191,21 @@ impl Store for SqliteStore {
         let mut counts = ImportCounts::default();
         let mut tx = self.pool.begin().await?;
         for user in users {
+            // A new password or a disabled account ends the user's sessions, as
+            // `user set-password` and `user disable` do.
+            counts.sessions_ended += sqlx::query(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'changed by import'
+                 WHERE revoked_at IS NULL AND user_id = (
+                     SELECT id FROM users WHERE username = ? AND (password_hash <> ? OR ?)
+                 )",
+            )
+            .bind(now)
+            .bind(&user.username)
+            .bind(user.password_hash.as_str())
+            .bind(user.disabled)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             let updated = sqlx::query(
                 "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
                  WHERE username = ?",
