@@ -142,7 +142,8 @@ impl TestServer {
             ("LATCHKEY_ARGON2_MEMORY_KIB".into(), "1024".into()),
             ("LATCHKEY_ARGON2_ITERATIONS".into(), "1".into()),
             ("LATCHKEY_ARGON2_PARALLELISM".into(), "1".into()),
-            ("RUST_LOG".into(), "warn".into()),
+            // The start-up line tells the harness which server answers on its port.
+            ("RUST_LOG".into(), "warn,latchkey::server=info".into()),
         ];
         for (key, value) in env {
             settings.retain(|(k, _)| k != key);
@@ -258,7 +259,12 @@ impl TestServer {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 return Err(format!("{status}\n{log}"));
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            // The port may have been taken by another test's server meanwhile: only
+            // this server's own start-up line says it is the one listening.
+            let listening = format!("latchkey listening on http://{addr}");
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+                && std::fs::read_to_string(&log_path).is_ok_and(|log| log.contains(&listening))
+            {
                 self.addr = Some(addr);
                 return Ok(());
             }
