@@ -145,30 +145,11 @@ fn database_url_of(server: &TestServer) -> String {
 /// Every column of every row of `refresh_tokens`, as text, read from the SQLite
 /// file read-only.
 fn stored_refresh_token_rows(server: &TestServer) -> Vec<String> {
-    use sqlx::ConnectOptions as _;
-    use sqlx::sqlite::SqliteConnectOptions;
-    let path = server.data_dir().join("latchkey.db");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mut connection = SqliteConnectOptions::new()
-            .filename(&path)
-            .read_only(true)
-            .connect()
-            .await
-            .expect("open latchkey.db read-only");
-        let rows = sqlx::query_scalar(
-            "SELECT token_hash || ' ' || session_id || ' ' || expires_at || ' '
-                    || coalesce(used_at, '') FROM refresh_tokens",
-        )
-        .fetch_all(&mut connection)
-        .await
-        .expect("read refresh_tokens");
-        let _ = sqlx::Connection::close(connection).await;
-        rows
-    })
+    server.query_texts(
+        "SELECT token_hash || ' ' || session_id || ' ' || expires_at || ' '
+                || coalesce(used_at, '') FROM refresh_tokens",
+        &[],
+    )
 }
 
 // ----- refreshing -----

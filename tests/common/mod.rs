@@ -405,6 +405,17 @@ impl TestServer {
 
     /// The `password_hash` column of a user, read from the SQLite file (read-only).
     pub fn stored_password_hash(&self, username: &str) -> Option<String> {
+        self.query_texts(
+            "SELECT password_hash FROM users WHERE username = ?",
+            &[username],
+        )
+        .into_iter()
+        .next()
+    }
+
+    /// The one text column `sql` selects, over every row, read from the SQLite file
+    /// (read-only), with `binds` for its `?` parameters.
+    pub fn query_texts(&self, sql: &str, binds: &[&str]) -> Vec<String> {
         use sqlx::ConnectOptions as _;
         use sqlx::sqlite::SqliteConnectOptions;
         let path = self.data_dir().join("latchkey.db");
@@ -419,13 +430,16 @@ impl TestServer {
                 .connect()
                 .await
                 .expect("open latchkey.db read-only");
-            let hash = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = ?")
-                .bind(username)
-                .fetch_optional(&mut connection)
+            let mut query = sqlx::query_scalar(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            let rows = query
+                .fetch_all(&mut connection)
                 .await
-                .expect("read users.password_hash");
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
             let _ = sqlx::Connection::close(connection).await;
-            hash
+            rows
         })
     }
 
