@@ -13,7 +13,7 @@ else
   export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 fi
 
-log() { echo "==> $*"; }
+log() { echo "==> [${SECONDS}s] $*"; }
 die() { echo "==> ERROR: $*" >&2; exit 1; }
 
 _apt_updated=""

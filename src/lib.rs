@@ -1,31 +1,45 @@
-//! latchkey: a self-hosted login service.
+//! latchkey: a self-hosted login service — FastAPI's OAuth2 password flow with JWT
+//! bearer tokens, as a JSON API and a browser app.
 //!
-//! The folders mirror the architecture:
-//! - [`app`]: the browser UI (Leptos components, rendered on the server and hydrated),
-//! - [`model`]: the types the server and the browser share,
-//! - `auth`: the one auth core (passwords, tokens, scopes, credentials) — server only,
-//! - `api`: the JSON API, a drop-in for FastAPI's OAuth2 + JWT app — server only,
-//! - `store`: users and items in SQL — server only,
-//! - `cli`: the operator's command line — server only.
+//! The folders mirror the architecture: one core, two front doors.
+//! - `app`: the browser UI (Leptos pages, rendered on the server and hydrated in
+//!   the browser) and its server functions — the browser's front door;
+//! - `api`: the JSON API, a drop-in for FastAPI's app — the other front door;
+//! - `auth`: the auth core both front doors call: passwords, accounts, scopes,
+//!   sessions, tokens, signing keys, the login throttle;
+//! - `items`: the users' items, beside the auth core;
+//! - `store`: where all of it is kept (SQL);
+//! - `server`: the composition — state, router, HTTP hardening, listener;
+//! - `cli`: the operator's command line.
+//!
+//! Shared by the server and the browser: `model` (the types both see) and
+//! `rules` (the rules input must meet). Everything else is server only (feature
+//! `ssr`); the browser's entry point is `hydrate` (feature `hydrate`).
 
-pub mod app;
-pub mod model;
-pub mod policy;
+mod app;
+mod model;
+mod rules;
 
 #[cfg(feature = "ssr")]
-pub mod api;
+mod api;
 #[cfg(feature = "ssr")]
-pub mod auth;
+mod auth;
+#[cfg(feature = "ssr")]
+mod caller;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
-pub mod config;
+mod clock;
 #[cfg(feature = "ssr")]
-pub mod security_headers;
+mod items;
 #[cfg(feature = "ssr")]
-pub mod server;
+mod server;
 #[cfg(feature = "ssr")]
-pub mod store;
+mod settings;
+#[cfg(feature = "ssr")]
+mod state;
+#[cfg(feature = "ssr")]
+mod store;
 
 /// Browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -12,6 +12,54 @@ pub struct User {
     pub disabled: bool,
 }
 
+/// An account to create: the body of `POST /users/`, the sign-up form, and
+/// `latchkey user add`. Its `Debug` output hides the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewAccount {
+    /// 1 to 64 characters, no spaces, control characters or `:`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 64, pattern = r"^[^\s:\p{Cc}]+$")
+    )]
+    pub username: String,
+    /// A valid email address of at most 254 characters.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
+    pub email: Option<String>,
+    /// At most 200 characters.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
+    pub full_name: Option<String>,
+    /// 8 to 256 characters, not containing the username, not common or easy to guess.
+    #[cfg_attr(feature = "ssr", schema(format = Password, min_length = 8, max_length = 256))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("full_name", &self.full_name)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+impl NewAccount {
+    /// An account of a username and a password only.
+    pub(crate) fn of(username: &str, password: &str) -> Self {
+        Self {
+            username: username.into(),
+            email: None,
+            full_name: None,
+            password: password.into(),
+        }
+    }
+}
+
 /// An item owned by a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -26,6 +74,7 @@ pub struct Item {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewItem {
+    /// Printable characters, not all blank.
     pub item_id: String,
     #[serde(default)]
     pub description: Option<String>,

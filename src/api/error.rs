@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::AuthError;
-use crate::auth::registration::RegistrationError;
-use crate::store::StoreError;
+use crate::auth::accounts::AccountError;
+use crate::auth::{AuthError, CoreError};
+use crate::items::ItemError;
+use crate::rules::Violation;
 
 /// One entry of a `422` answer, in FastAPI's (pydantic's) shape.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -22,8 +23,8 @@ pub struct FieldError {
     pub loc: Vec<String>,
     /// Human-readable message.
     pub msg: String,
-    /// The value at fault (`null` when missing).
-    #[schema(value_type = Object)]
+    /// The value at fault: `null` when missing, or never shown (a password).
+    #[schema(value_type = Option<String>)]
     pub input: Value,
     /// Extra facts about the rule that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,6 +56,19 @@ impl FieldError {
     }
 }
 
+impl From<Violation> for FieldError {
+    /// A broken rule; the input is never echoed, as it may be a password.
+    fn from(violation: Violation) -> Self {
+        Self {
+            kind: violation.kind,
+            loc: body_loc(violation.field.name()),
+            msg: violation.message,
+            input: Value::Null,
+            ctx: None,
+        }
+    }
+}
+
 fn body_loc(field: &str) -> Vec<String> {
     vec!["body".into(), field.into()]
 }
@@ -73,22 +87,21 @@ pub struct ErrorBody {
 
 /// An error of the JSON API.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// Refused by the auth core.
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// The request body breaks the route's schema (422).
     #[error("validation failed")]
     Validation(Vec<FieldError>),
-    /// The thing named does not exist (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// The thing to create exists already (409).
-    #[error("{0}")]
-    Conflict(String),
-    /// The server's configuration does not allow this (403).
-    #[error("{0}")]
-    Forbidden(String),
+    /// Refused by the accounts or items module, with its status (404, 409, 403).
+    #[error("{detail}")]
+    Refused {
+        /// The status.
+        status: StatusCode,
+        /// The `detail` text.
+        detail: String,
+    },
     /// The request body is over the limit (413).
     #[error("Request body too large")]
     PayloadTooLarge,
@@ -101,17 +114,6 @@ pub enum ApiError {
     /// Something on the server failed (500); the cause is logged, never sent.
     #[error("Internal Server Error")]
     Internal(String),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Conflict(what) => {
-                ApiError::Conflict(format!("{} already exists", capitalize(&what)))
-            }
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
 }
 
 impl From<BytesRejection> for ApiError {
@@ -146,45 +148,46 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
-impl From<RegistrationError> for ApiError {
-    fn from(error: RegistrationError) -> Self {
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
         match error {
-            RegistrationError::Closed => ApiError::Forbidden(error.to_string()),
-            RegistrationError::Invalid { field, message } => {
-                ApiError::Validation(vec![FieldError {
-                    kind: "value_error",
-                    loc: body_loc(field),
-                    msg: message,
-                    // Never echo the input: it may be a password.
-                    input: Value::Null,
-                    ctx: None,
-                }])
-            }
-            RegistrationError::UsernameTaken => ApiError::Conflict(error.to_string()),
-            RegistrationError::Refused(e) => e.into(),
-            RegistrationError::Store(e) => e.into(),
+            AccountError::Invalid(violation) => ApiError::Validation(vec![violation.into()]),
+            AccountError::Refused(e) => e.into(),
+            AccountError::Store(e) => ApiError::Internal(e.to_string()),
+            other => ApiError::Refused {
+                status: status(other.status()),
+                detail: other.to_string(),
+            },
         }
     }
+}
+
+impl From<ItemError> for ApiError {
+    fn from(error: ItemError) -> Self {
+        match error {
+            ItemError::Invalid(violations) => {
+                ApiError::Validation(violations.into_iter().map(FieldError::from).collect())
+            }
+            ItemError::Store(e) => ApiError::Internal(e.to_string()),
+            other => ApiError::Refused {
+                status: status(other.status()),
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl ApiError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(e) => {
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            ApiError::Auth(e) => status(e.status()),
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Refused { status, .. } => *status,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -195,8 +198,10 @@ impl ApiError {
     /// Logs what the answer does not say: the cause of a server-side failure.
     pub fn log_cause(&self) {
         match self {
-            ApiError::Auth(AuthError::Store(e)) => {
-                tracing::error!(error = %e, "store failure during authorization")
+            ApiError::Auth(e) => {
+                if let Some(e) = e.store_failure() {
+                    tracing::error!(error = %e, "store failure during authorization")
+                }
             }
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             _ => {}
@@ -235,4 +240,27 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The limit a request broke, before any route saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BrokenLimit {
+    /// The body is over `max_body_kib` (413).
+    BodyTooLarge,
+    /// The body could not be read (400).
+    BodyUnreadable,
+    /// The request was not received and answered in time (408).
+    Timeout,
+}
+
+/// The answer to a request that broke `limit`.
+pub(crate) fn limit_response(limit: BrokenLimit) -> Response {
+    match limit {
+        BrokenLimit::BodyTooLarge => ApiError::PayloadTooLarge,
+        BrokenLimit::BodyUnreadable => {
+            ApiError::BadRequest("The request body could not be read".into())
+        }
+        BrokenLimit::Timeout => ApiError::RequestTimeout,
+    }
+    .into_response()
 }

@@ -15,6 +15,6 @@ use crate::auth::AuthService;
     tag = "auth",
     responses((status = 200, description = "The public signing keys (empty with HS256)", body = Object))
 )]
-pub async fn jwks(State(auth): State<Arc<AuthService>>) -> Json<serde_json::Value> {
+pub(crate) async fn jwks(State(auth): State<Arc<AuthService>>) -> Json<serde_json::Value> {
     Json(auth.sessions().jwks().await)
 }

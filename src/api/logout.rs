@@ -23,7 +23,7 @@ use crate::auth::AuthService;
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-pub async fn logout(
+pub(crate) async fn logout(
     State(auth): State<Arc<AuthService>>,
     caller: Authorized<AnyUser>,
 ) -> Result<StatusCode, ApiError> {
@@ -36,7 +36,7 @@ pub async fn logout(
 /// Form fields of `/revoke`, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub struct RevokeRequest {
+pub(crate) struct RevokeRequest {
     /// An access token or a refresh token.
     #[schema(format = Password)]
     token: String,
@@ -56,7 +56,7 @@ pub struct RevokeRequest {
         (status = 422, description = "No token", body = ValidationErrorBody),
     )
 )]
-pub async fn revoke(
+pub(crate) async fn revoke(
     State(auth): State<Arc<AuthService>>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {

@@ -1,9 +1,8 @@
-//! The JSON API: FastAPI's OAuth2 + JWT app, route for route.
+//! The JSON API: FastAPI's OAuth2 + JWT app, route for route, over the auth core
+//! and the items module. Its errors become FastAPI's answers in [`error`].
 
 mod authorized;
-mod client_address;
-mod cors;
-pub mod error;
+mod error;
 mod items;
 mod jwks;
 mod logout;
@@ -13,33 +12,22 @@ mod token_form;
 mod users;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderValue;
-use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::routing::{delete, get, post};
-use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-pub use self::authorized::{ActiveUser, AnyUser, Authorized, ItemsReader, RouteRequirement};
-pub use self::client_address::ClientAddress;
 use self::error::ApiError;
-pub use self::items::{add_item, remove_item};
-pub use self::openapi::ApiDoc;
-pub use self::token::token_response;
-pub use self::users::register;
-use crate::config::Settings;
-use crate::server::AppState;
+use self::openapi::ApiDoc;
+use crate::state::AppState;
 
 /// A JSON body whose rejections are answered as API errors.
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
-/// The API's routes, Swagger UI and OpenAPI document. The API reads bodies of up to
-/// `max_body_kib` and answers the `cors_allowed_origins` (the docs are same-origin).
-pub fn router(settings: &Settings) -> Router<AppState> {
-    let api = Router::new()
+/// The API's routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
         .route("/token", post(token::login_for_access_token))
         .route("/logout", post(logout::logout))
         .route("/revoke", post(logout::revoke))
@@ -59,19 +47,18 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .route("/users/me/items/{item_id}", delete(items::delete_own_item))
         .route("/status/", get(users::read_system_status))
         .route("/status", get(users::read_system_status))
-        .layer(DefaultBodyLimit::max(settings.max_body_bytes()));
-    let api = match cors::layer(&settings.cors_allowed_origins) {
-        Some(cors) => api.layer(cors),
-        None => api,
-    };
+}
+
+/// Swagger UI at `/docs` and the OpenAPI document at `/openapi.json`.
+pub(crate) fn docs() -> Router<AppState> {
     // Swagger UI's default validator badge would make browsers send the document's
     // URL to validator.swagger.io: the docs must not reach another host.
     let docs = SwaggerUi::new("/docs")
         .url("/openapi.json", ApiDoc::openapi())
         .config(Config::default().validator_url("none"));
-    let docs = Router::from(docs).layer(SetResponseHeaderLayer::overriding(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(crate::security_headers::DOCS_CSP),
-    ));
-    api.merge(docs)
+    Router::from(docs)
 }
+
+/// The answer of the request limits (413, 408), in the API's shape: the limits
+/// guard every route, pages included.
+pub(crate) use self::error::{BrokenLimit, limit_response};

@@ -4,12 +4,17 @@
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
+use utoipa::openapi::{Components, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, FieldError, ValidationErrorBody};
 use super::{items, jwks, logout, token, users};
 use crate::auth::Scope;
-use crate::model::{Item, NewItem, TokenResponse, User};
+use crate::model::{Item, NewAccount, NewItem, TokenResponse, User};
+use crate::rules::{
+    MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_FULL_NAME_CHARS, MAX_ITEM_ID_CHARS,
+    MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+};
 
 /// The JSON API's OpenAPI document.
 #[derive(OpenApi)]
@@ -27,10 +32,10 @@ use crate::model::{Item, NewItem, TokenResponse, User};
         items::delete_own_item,
         users::read_system_status,
     ),
-    components(schemas(User, Item, NewItem, TokenResponse, ErrorBody, FieldError, ValidationErrorBody, users::Status, users::UserCreate)),
-    modifiers(&SecuritySchemes),
+    components(schemas(User, Item, NewItem, NewAccount, TokenResponse, ErrorBody, FieldError, ValidationErrorBody, users::Status)),
+    modifiers(&SecuritySchemes, &FieldRules),
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 struct SecuritySchemes;
 
@@ -48,5 +53,50 @@ impl Modify for SecuritySchemes {
             "HTTPBasic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+    }
+}
+
+/// The length limits of `crate::rules`, written into the schemas of the bodies they
+/// apply to, so the document states what the server enforces from the same numbers.
+struct FieldRules;
+
+impl Modify for FieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (schema, field, min, max) in [
+            ("NewAccount", "username", 1, MAX_USERNAME_CHARS),
+            ("NewAccount", "email", 0, MAX_EMAIL_CHARS),
+            ("NewAccount", "full_name", 0, MAX_FULL_NAME_CHARS),
+            (
+                "NewAccount",
+                "password",
+                MIN_PASSWORD_CHARS,
+                MAX_PASSWORD_CHARS,
+            ),
+            ("NewItem", "item_id", 1, MAX_ITEM_ID_CHARS),
+            ("NewItem", "description", 0, MAX_DESCRIPTION_CHARS),
+        ] {
+            if let Some(Schema::Object(property)) = property_mut(components, schema, field) {
+                property.min_length = (min > 0).then_some(min);
+                property.max_length = Some(max);
+            }
+        }
+    }
+}
+
+/// The schema of property `field` of component `schema`.
+fn property_mut<'a>(
+    components: &'a mut Components,
+    schema: &str,
+    field: &str,
+) -> Option<&'a mut Schema> {
+    match components.schemas.get_mut(schema)? {
+        RefOr::T(Schema::Object(object)) => match object.properties.get_mut(field)? {
+            RefOr::T(property) => Some(property),
+            RefOr::Ref(_) => None,
+        },
+        _ => None,
     }
 }

@@ -7,17 +7,16 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::client_address::ClientAddress;
 use super::error::{ApiError, ErrorBody, ValidationErrorBody};
 use super::token_form::{Grant, TokenForm};
 use crate::auth::AuthService;
-use crate::auth::sessions::SessionTokens;
+use crate::caller::Caller;
 use crate::model::TokenResponse;
 
 /// Form fields of `/token`, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     /// `password` (the default) or `refresh_token`.
     grant_type: Option<String>,
     /// For the password grant.
@@ -53,31 +52,21 @@ pub struct TokenRequest {
         (status = 503, description = "Too many logins at once; see Retry-After", body = ErrorBody),
     )
 )]
-pub async fn login_for_access_token(
+pub(crate) async fn login_for_access_token(
     State(auth): State<Arc<AuthService>>,
-    ClientAddress(client): ClientAddress,
+    caller: Caller,
     form: TokenForm,
 ) -> Result<Response, ApiError> {
     let tokens = match &form.grant {
         Grant::Password { username, password } => {
-            auth.login(username, password, &form.scope, client).await?
+            auth.login(username, password, &form.scope, caller.client)
+                .await?
         }
         Grant::RefreshToken(token) => auth.refresh(token, &form.scope).await?,
     };
-    let mut response = Json(token_response(tokens)).into_response();
+    let mut response = Json(TokenResponse::from(tokens)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
-}
-
-/// The answer of `/token`, also sent by the browser app's login and refresh.
-pub fn token_response(tokens: SessionTokens) -> TokenResponse {
-    TokenResponse {
-        access_token: tokens.access.token,
-        token_type: "bearer".into(),
-        expires_in: tokens.access.expires_in,
-        scope: tokens.access.scopes.to_string(),
-        refresh_token: tokens.refresh_token,
-    }
 }

@@ -16,7 +16,7 @@ const GRANT_TYPE_PATTERN: &str = "^(password|refresh_token)$";
 
 /// What the client offers for a token.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Grant {
+pub(crate) enum Grant {
     /// `grant_type=password` (or none): a username and a password.
     Password { username: String, password: String },
     /// `grant_type=refresh_token`: a refresh token.
@@ -37,7 +37,7 @@ impl std::fmt::Debug for Grant {
 
 /// The fields of the form.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TokenForm {
+pub(crate) struct TokenForm {
     /// The grant and its credentials.
     pub grant: Grant,
     /// Space-separated scope names; empty when none are asked.
@@ -58,7 +58,7 @@ impl std::fmt::Debug for TokenForm {
 
 impl TokenForm {
     /// Parses an `application/x-www-form-urlencoded` body.
-    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
         Self::from_fields(&form_fields(body)?)
     }
 
@@ -150,7 +150,7 @@ impl<S: Send + Sync> FromRequest<S> for TokenForm {
 }
 
 /// The fields of an `application/x-www-form-urlencoded` body, in order.
-pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_bytes(body)
         .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))
 }

@@ -1,8 +1,12 @@
-//! The errors the browser app's server functions answer with.
+//! The errors the browser app's server functions answer with, and (on the server)
+//! how the core's errors become them: the browser's renderer of the core's errors,
+//! as `api::error` is the JSON API's.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+use crate::rules::Field;
 
 /// Why a server function failed, as the browser needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -29,16 +33,22 @@ pub enum AppError {
     #[error("{message}")]
     Invalid {
         /// The form field at fault.
-        field: Option<String>,
+        field: Option<Field>,
         /// What is wrong, for people.
         message: String,
     },
-    /// The thing to create exists already.
-    #[error("{0}")]
-    Conflict(String),
-    /// The thing named does not exist.
-    #[error("{0}")]
-    NotFound(String),
+    /// Self-registration is switched off on this server.
+    #[error("Self-registration is disabled on this server.")]
+    RegistrationClosed,
+    /// The username is taken.
+    #[error("That username is taken. Choose another.")]
+    UsernameTaken,
+    /// The user has an item with that id already.
+    #[error("You already have an item with that id.")]
+    ItemExists,
+    /// The item does not exist (any more).
+    #[error("That item does not exist.")]
+    ItemNotFound,
     /// The server has too many logins to check at once.
     #[error("The server is busy. Please try again in a moment.")]
     Busy,
@@ -48,16 +58,6 @@ pub enum AppError {
     /// The server failed.
     #[error("Something went wrong on the server. Please try again.")]
     Server,
-}
-
-impl AppError {
-    /// An input error about `field`.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: Some(field.to_owned()),
-            message: message.into(),
-        }
-    }
 }
 
 impl FromServerFnError for AppError {
@@ -73,6 +73,72 @@ impl FromServerFnError for AppError {
                 }
             }
             _ => AppError::Server,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_core {
+    use super::AppError;
+    use crate::auth::AuthError;
+    use crate::auth::accounts::AccountError;
+    use crate::items::ItemError;
+    use crate::rules::Violation;
+
+    impl From<AuthError> for AppError {
+        fn from(error: AuthError) -> Self {
+            match error {
+                AuthError::IncorrectLogin | AuthError::BadBasic => AppError::IncorrectLogin,
+                AuthError::InactiveUser => AppError::InactiveUser,
+                AuthError::NotAuthenticated
+                | AuthError::InvalidToken { .. }
+                | AuthError::InvalidGrant => AppError::SessionRejected,
+                AuthError::NotEnoughPermissions { .. } => AppError::NotPermitted,
+                AuthError::UnknownScope(e) => AppError::Invalid {
+                    field: None,
+                    message: e.to_string(),
+                },
+                AuthError::TooManyAttempts { retry_after } => {
+                    AppError::TooManyAttempts { retry_after }
+                }
+                AuthError::Busy => AppError::Busy,
+                AuthError::Store(_) => AppError::Server,
+            }
+        }
+    }
+
+    impl From<Violation> for AppError {
+        fn from(violation: Violation) -> Self {
+            AppError::Invalid {
+                field: Some(violation.field),
+                message: violation.message,
+            }
+        }
+    }
+
+    impl From<AccountError> for AppError {
+        fn from(error: AccountError) -> Self {
+            match error {
+                AccountError::RegistrationClosed => AppError::RegistrationClosed,
+                AccountError::Invalid(violation) => violation.into(),
+                AccountError::UsernameTaken => AppError::UsernameTaken,
+                AccountError::Refused(e) => e.into(),
+                AccountError::NoSuchUser(_) | AccountError::Store(_) => AppError::Server,
+            }
+        }
+    }
+
+    impl From<ItemError> for AppError {
+        fn from(error: ItemError) -> Self {
+            match error {
+                ItemError::Invalid(violations) => match violations.into_iter().next() {
+                    Some(first) => first.into(),
+                    None => AppError::Server,
+                },
+                ItemError::Exists(_) => AppError::ItemExists,
+                ItemError::NotFound => AppError::ItemNotFound,
+                ItemError::Store(_) => AppError::Server,
+            }
         }
     }
 }

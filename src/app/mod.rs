@@ -2,21 +2,20 @@
 //! browser. Pages call the server functions of [`server_fns`], which run the same
 //! auth core as the JSON API.
 
-pub mod error;
+mod error;
 mod navigation;
 mod pages;
-pub mod server_fns;
-pub mod session;
+mod server_fns;
+mod tokens;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 /// The HTML document around the app (server side only).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -27,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
-                <MetaTags/>
+                <leptos_meta::MetaTags/>
             </head>
             <body>
                 <App/>
@@ -42,7 +41,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     // Keep the session's access token fresh while the app is open.
-    Effect::new(|_| session::schedule_renewal());
+    Effect::new(|_| tokens::schedule_renewal());
     view! {
         <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
         <Title text="latchkey"/>
@@ -59,25 +58,6 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
-    }
-}
-
-/// Sends this page's Content-Security-Policy, built around the nonce Leptos puts
-/// on its inline scripts.
-#[cfg(feature = "ssr")]
-fn set_page_csp() {
-    use axum::http::HeaderValue;
-    use axum::http::header::CONTENT_SECURITY_POLICY;
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
-    let policy = crate::security_headers::page_csp(&nonce.to_string(), live_reload);
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -5,11 +5,21 @@ use super::scope::UnknownScope;
 use super::throttle::ThrottleError;
 use crate::store::StoreError;
 
+/// What both front doors need of an error of the core (auth, accounts, items): the
+/// HTTP status to answer with, and the store failure to log behind a 500 (never
+/// shown to the client). Each front door renders the rest in its own way.
+pub(crate) trait CoreError: std::error::Error {
+    /// The HTTP status code.
+    fn status(&self) -> u16;
+    /// The store failure behind a 500.
+    fn store_failure(&self) -> Option<&StoreError>;
+}
+
 /// A refusal by the auth core. Each kind knows its status, its `detail` text and
 /// its `WWW-Authenticate` challenge, so the JSON API and the server functions
 /// answer alike.
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     /// `POST /token` with a wrong username or password.
     #[error("Incorrect username or password")]
     IncorrectLogin,
@@ -54,9 +64,8 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
-impl AuthError {
-    /// The HTTP status code.
-    pub fn status(&self) -> u16 {
+impl CoreError for AuthError {
+    fn status(&self) -> u16 {
         match self {
             AuthError::IncorrectLogin
             | AuthError::NotAuthenticated
@@ -70,6 +79,15 @@ impl AuthError {
         }
     }
 
+    fn store_failure(&self) -> Option<&StoreError> {
+        match self {
+            AuthError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl AuthError {
     /// The `WWW-Authenticate` challenge, if the answer carries one.
     pub fn challenge(&self) -> Option<String> {
         match self {

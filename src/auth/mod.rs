@@ -1,19 +1,20 @@
-//! The auth core, shared by the JSON API and the browser's server functions.
+//! The auth core, shared by the JSON API and the browser's server functions: who
+//! someone is (passwords, tokens, credentials), what they may do (scopes), their
+//! sessions, the login throttle, the signing keys, and the accounts themselves.
 
-pub mod credentials;
-pub mod error;
-pub mod hashing_pool;
-pub mod keyring;
-pub mod keys;
-pub mod password;
-pub mod registration;
-pub mod scope;
-pub mod service;
-pub mod sessions;
-pub mod throttle;
-pub mod token;
+pub(crate) mod accounts;
+mod credentials;
+mod error;
+pub(crate) mod hashing_pool;
+pub(crate) mod keyring;
+pub(crate) mod password;
+mod scope;
+mod service;
+pub(crate) mod sessions;
+pub(crate) mod throttle;
+pub(crate) mod token;
 
-pub use self::credentials::Credentials;
-pub use self::error::AuthError;
-pub use self::scope::{Scope, ScopeSet};
-pub use self::service::{AuthService, Principal, Requirement};
+pub(crate) use self::credentials::Credentials;
+pub(crate) use self::error::{AuthError, CoreError};
+pub(crate) use self::scope::{Scope, ScopeSet};
+pub(crate) use self::service::{AuthService, Principal, Requirement};

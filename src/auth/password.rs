@@ -63,9 +63,9 @@ fn is_bcrypt(text: &str) -> bool {
 pub enum Verdict {
     /// Wrong password (or a hash that cannot be read).
     Mismatch,
-    /// Right password, and the hash follows the current policy.
+    /// Right password, and the hash has the current parameters.
     Match,
-    /// Right password, but the hash should be replaced by one of the current policy.
+    /// Right password, but the hash should be replaced by one of the current parameters.
     MatchNeedsRehash,
 }
 
@@ -76,7 +76,7 @@ impl Verdict {
     }
 }
 
-/// The policy for new hashes: Argon2id with the configured costs.
+/// The hasher of new passwords: Argon2id with the configured costs.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
@@ -85,13 +85,17 @@ pub struct PasswordHasher {
 /// Argon2 parameters that Argon2 itself refuses.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid Argon2 parameters: {0}")]
-pub struct PolicyError(String);
+pub struct HashingParametersError(String);
 
 impl PasswordHasher {
-    /// A policy of `memory_kib` KiB, `iterations` passes and `parallelism` lanes.
-    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, PolicyError> {
+    /// A hasher of `memory_kib` KiB, `iterations` passes and `parallelism` lanes.
+    pub fn new(
+        memory_kib: u32,
+        iterations: u32,
+        parallelism: u32,
+    ) -> Result<Self, HashingParametersError> {
         let params = Params::new(memory_kib, iterations, parallelism, None)
-            .map_err(|e| PolicyError(e.to_string()))?;
+            .map_err(|e| HashingParametersError(e.to_string()))?;
         Ok(Self { params })
     }
 
@@ -99,7 +103,7 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// Hashes `password` with the current policy (slow: CPU and memory bound).
+    /// Hashes `password` with the current parameters (slow: CPU and memory bound).
     pub fn hash(&self, password: &str) -> PasswordHash {
         let salt = SaltString::generate(&mut OsRng);
         let phc = self
@@ -133,14 +137,14 @@ impl PasswordHasher {
         {
             return Verdict::Mismatch;
         }
-        if self.follows_policy(&phc) {
+        if self.has_current_parameters(&phc) {
             Verdict::Match
         } else {
             Verdict::MatchNeedsRehash
         }
     }
 
-    fn follows_policy(&self, phc: &Phc<'_>) -> bool {
+    fn has_current_parameters(&self, phc: &Phc<'_>) -> bool {
         let Ok(params) = Params::try_from(phc) else {
             return false;
         };
@@ -172,13 +176,13 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
 mod tests {
     use super::*;
 
-    fn fast_policy() -> PasswordHasher {
+    fn fast_hasher() -> PasswordHasher {
         PasswordHasher::new(1024, 1, 1).unwrap()
     }
 
     #[test]
     fn new_hash_is_argon2id_and_verifies() {
-        let hasher = fast_policy();
+        let hasher = fast_hasher();
         let hash = hasher.hash("correct horse");
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert_eq!(hasher.verify("correct horse", &hash), Verdict::Match);
@@ -193,22 +197,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            fast_policy().verify("secret", &seed),
+            fast_hasher().verify("secret", &seed),
             Verdict::MatchNeedsRehash
         );
-        assert_eq!(fast_policy().verify("Secret", &seed), Verdict::Mismatch);
-        let seed_policy = PasswordHasher::new(65536, 3, 4).unwrap();
-        assert_eq!(seed_policy.verify("secret", &seed), Verdict::Match);
+        assert_eq!(fast_hasher().verify("Secret", &seed), Verdict::Mismatch);
+        let seed_hasher = PasswordHasher::new(65536, 3, 4).unwrap();
+        assert_eq!(seed_hasher.verify("secret", &seed), Verdict::Match);
     }
 
     #[test]
     fn verifies_bcrypt_and_always_asks_for_rehash() {
         let hash = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
         assert_eq!(
-            fast_policy().verify("legacy", &hash),
+            fast_hasher().verify("legacy", &hash),
             Verdict::MatchNeedsRehash
         );
-        assert_eq!(fast_policy().verify("legacy!", &hash), Verdict::Mismatch);
+        assert_eq!(fast_hasher().verify("legacy!", &hash), Verdict::Mismatch);
     }
 
     #[test]
@@ -227,13 +231,13 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_hash() {
-        let hash = fast_policy().hash("pw");
+        let hash = fast_hasher().hash("pw");
         assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
     }
 
     #[test]
     fn very_long_passwords_are_handled() {
-        let hasher = fast_policy();
+        let hasher = fast_hasher();
         let long = "x".repeat(1 << 20);
         let hash = hasher.hash(&long);
         assert_eq!(hasher.verify(&long, &hash), Verdict::Match);

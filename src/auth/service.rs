@@ -5,19 +5,20 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::accounts::{AccountError, Accounts, CredentialChange};
 use super::credentials::Credentials;
 use super::error::AuthError;
 use super::hashing_pool::HashingPool;
-use super::password::{PasswordHash, PasswordHasher, Verdict, run_blocking};
-use super::registration::{NewAccount, RegistrationError};
+use super::password::{PasswordHash, Verdict};
 use super::scope::{Scope, ScopeSet};
 use super::sessions::{SessionTokens, Sessions};
 use super::throttle::{Subject, Throttle, ThrottlePolicy};
-use crate::store::{NewUser, Store, StoreError, UserRecord};
+use crate::model::NewAccount;
+use crate::store::{Store, UserRecord};
 
-/// What a route needs from its caller.
+/// What an action needs from its caller.
 #[derive(Debug, Clone, Copy)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     /// Scopes the credential must grant, in the order the challenge names them.
     pub scopes: &'static [Scope],
     /// Whether a disabled user is refused (`400 Inactive user`).
@@ -25,6 +26,29 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// An active user with scope `me` (FastAPI's `get_current_active_user`).
+    pub(crate) const READ_PROFILE: Requirement = Requirement {
+        scopes: &[Scope::Me],
+        active_user: true,
+    };
+
+    /// An active user with scopes `items` and `me`.
+    pub(crate) const USE_ITEMS: Requirement = Requirement {
+        scopes: &[Scope::Items, Scope::Me],
+        active_user: true,
+    };
+
+    /// Any valid credential (FastAPI's `get_current_user` without scopes).
+    pub(crate) const ANY_USER: Requirement = Requirement {
+        scopes: &[],
+        active_user: false,
+    };
+
+    /// Whether `scopes` grant every scope this requirement names.
+    pub(crate) fn granted_by(&self, scopes: &ScopeSet) -> bool {
+        self.scopes.iter().all(|s| scopes.contains(*s))
+    }
+
     /// The scopes, space-separated, as FastAPI's `SecurityScopes.scope_str`.
     pub fn scope_str(&self) -> String {
         self.scopes
@@ -37,7 +61,7 @@ impl Requirement {
 
 /// Someone the auth core let in, and the scopes their credential grants.
 #[derive(Debug, Clone)]
-pub struct Principal {
+pub(crate) struct Principal {
     /// The user.
     pub user: UserRecord,
     /// What the credential grants.
@@ -46,11 +70,11 @@ pub struct Principal {
     pub session_id: Option<String>,
 }
 
-/// Password checks, token issue and request authorization over one store.
+/// Password checks, sign-up, token issue and request authorization over one store.
 #[derive(Clone)]
-pub struct AuthService {
-    store: Arc<dyn Store>,
-    hasher: PasswordHasher,
+pub(crate) struct AuthService {
+    accounts: Accounts,
+    registration_open: bool,
     sessions: Sessions,
     throttle: Throttle,
     hashing: HashingPool,
@@ -59,44 +83,41 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// An auth core over `store`. Computes one hash of the current policy.
-    pub fn new(
+    /// An auth core over `store`; sign-up is allowed if `registration_open`.
+    /// Computes one hash with the current parameters (call it off the executor).
+    pub(crate) fn new(
         store: Arc<dyn Store>,
-        hasher: PasswordHasher,
+        accounts: Accounts,
+        registration_open: bool,
         sessions: Sessions,
         throttle: ThrottlePolicy,
         hashing: HashingPool,
     ) -> Self {
-        let dummy_hash = hasher.hash("latchkey-dummy-password");
+        let dummy_hash = accounts.hasher().hash("latchkey-dummy-password");
         Self {
-            throttle: Throttle::new(store.clone(), throttle),
-            store,
-            hasher,
+            throttle: Throttle::new(store, throttle),
+            accounts,
+            registration_open,
             sessions,
             hashing,
             dummy_hash,
         }
     }
 
-    /// The store this core reads users from.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// The sessions.
-    pub fn sessions(&self) -> &Sessions {
+    pub(crate) fn sessions(&self) -> &Sessions {
         &self.sessions
     }
 
-    /// The password policy.
-    pub fn hasher(&self) -> &PasswordHasher {
-        &self.hasher
+    /// Whether people may create their own accounts.
+    pub(crate) fn registration_open(&self) -> bool {
+        self.registration_open
     }
 
     /// The OAuth2 password grant: checks the password and issues a token with the
     /// requested scopes the user is allowed (all allowed ones if none are asked).
     /// `client` is the caller's address, for the throttle.
-    pub async fn login(
+    pub(crate) async fn login(
         &self,
         username: &str,
         password: &str,
@@ -121,71 +142,60 @@ impl AuthService {
 
     /// The OAuth2 refresh grant: a new access token (with the requested scopes of
     /// the session's, all of them if none are asked) and a new refresh token.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested_scope: &str,
     ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
         let (session, tokens) = self.sessions.refresh(refresh_token, &requested).await?;
-        let user_active = self
-            .store
-            .find_user(&session.username)
-            .await?
-            .is_some_and(|user| !user.disabled);
-        if !user_active {
-            self.sessions.end(&session.id, "user disabled").await?;
+        let user = self.accounts.find(&session.username).await?;
+        if user.as_ref().is_none_or(|user| user.disabled) {
+            // Disabling ended the sessions already; this one was started in between.
+            self.accounts
+                .end_sessions(&session.username, CredentialChange::Disabled)
+                .await?;
             return Err(AuthError::InvalidGrant);
         }
         Ok(tokens)
     }
 
-    /// Creates an account after checking every rule for it; it may be granted all
-    /// scopes. A taken username counts as a failed login of `client`, so sign-up
-    /// tells which usernames exist no faster than the throttle allows.
-    pub async fn register(
+    /// Self-registration: creates an account after checking every rule for it,
+    /// granting it all scopes. A taken username counts as a failed login of
+    /// `client`, so sign-up tells which usernames exist no faster than the
+    /// throttle allows.
+    pub(crate) async fn register(
         &self,
         account: NewAccount,
         client: IpAddr,
-    ) -> Result<UserRecord, RegistrationError> {
+    ) -> Result<UserRecord, AccountError> {
+        if !self.registration_open {
+            return Err(AccountError::RegistrationClosed);
+        }
         let subjects = [Subject::Address(client)];
         self.throttle
             .check(&subjects)
             .await
             .map_err(AuthError::from)?;
-        // zxcvbn's estimate is CPU work like hashing: keep it off the executor too.
-        let account = run_blocking(move || account.validate()).await?;
-        if self.store.find_user(&account.username).await?.is_some() {
+        let account = Accounts::check_sign_up(account).await?;
+        if self.accounts.find(&account.username).await?.is_some() {
             self.throttle.failed(&subjects).await?;
-            return Err(RegistrationError::UsernameTaken);
+            return Err(AccountError::UsernameTaken);
         }
         let password_hash = {
-            let (hasher, password) = (self.hasher.clone(), account.password.clone());
+            let (hasher, password) = (self.accounts.hasher().clone(), account.password.clone());
             self.hashing
                 .run(move || hasher.hash(&password))
                 .await
                 .map_err(AuthError::from)?
         };
-        let user = NewUser {
-            username: account.username,
-            email: account.email,
-            full_name: account.full_name,
-            disabled: false,
-            password_hash,
-            scopes: ScopeSet::all(),
-        };
-        self.store.create_user(&user).await.map_err(|e| match e {
-            StoreError::Conflict(_) => RegistrationError::UsernameTaken,
-            other => other.into(),
-        })?;
-        self.store
-            .find_user(&user.username)
-            .await?
-            .ok_or(RegistrationError::UsernameTaken)
+        self.accounts
+            .create(account, password_hash, ScopeSet::all(), false)
+            .await
     }
 
     /// Decides whether `credentials`, sent from `client`, meet `requirement`.
-    pub async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         credentials: Credentials,
         requirement: Requirement,
@@ -203,11 +213,7 @@ impl AuthService {
                     .check_access_token(&token)
                     .await?
                     .ok_or_else(invalid)?;
-                let user = self
-                    .store
-                    .find_user(&claims.sub)
-                    .await?
-                    .ok_or_else(invalid)?;
+                let user = self.accounts.find(&claims.sub).await?.ok_or_else(invalid)?;
                 Principal {
                     scopes: claims.scope_set(),
                     session_id: Some(claims.sid),
@@ -226,11 +232,7 @@ impl AuthService {
                 }
             }
         };
-        if requirement
-            .scopes
-            .iter()
-            .any(|s| !principal.scopes.contains(*s))
-        {
+        if !requirement.granted_by(&principal.scopes) {
             return Err(AuthError::NotEnoughPermissions {
                 required: requirement.scope_str(),
             });
@@ -243,7 +245,7 @@ impl AuthService {
 
     /// The user if `password` is theirs. Refused while the account or `client` is
     /// throttled; otherwise costs one Argon2 check whether or not the user exists,
-    /// counts a failure against both, and moves a hash of an old policy to the
+    /// counts a failure against both, and moves a hash of other parameters to the
     /// current one.
     async fn check_password(
         &self,
@@ -256,12 +258,12 @@ impl AuthService {
             tracing::info!(username, %client, "login refused by the throttle");
             return Err(refusal.into());
         }
-        let user = self.store.find_user(username).await?;
+        let user = self.accounts.find(username).await?;
         let hash = user
             .as_ref()
             .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
         let verdict = {
-            let (hasher, password) = (self.hasher.clone(), password.to_owned());
+            let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
             self.hashing
                 .run(move || hasher.verify(&password, &hash))
                 .await?
@@ -279,13 +281,13 @@ impl AuthService {
     }
 
     async fn rehash(&self, username: &str, password: &str) {
-        let (hasher, password) = (self.hasher.clone(), password.to_owned());
+        let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
         let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
             // Busy: the old hash still verifies; the upgrade waits for the next login.
             return;
         };
-        match self.store.set_password_hash(username, &hash).await {
-            Ok(_) => tracing::info!(username, "password hash upgraded to the current policy"),
+        match self.accounts.upgrade_hash(username, &hash).await {
+            Ok(_) => tracing::info!(username, "password hash upgraded to the current parameters"),
             Err(e) => {
                 tracing::warn!(username, error = %e, "could not store the upgraded password hash")
             }

@@ -15,12 +15,12 @@ use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use super::error::AuthError;
-use super::keys::reload_keyring;
+use super::keyring::reload_keyring;
 use super::scope::ScopeSet;
 use super::token::{IssuedToken, TokenClaims, TokenError, TokenSigner};
-use crate::store::{
-    NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, Store, StoreError, unix_now,
-};
+use crate::clock::{seconds, unix_now};
+use crate::model::TokenResponse;
+use crate::store::{NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, Store, StoreError};
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,19 @@ impl fmt::Debug for SessionTokens {
             .field("access", &self.access)
             .field("refresh_token", &"[redacted]")
             .finish()
+    }
+}
+
+impl From<SessionTokens> for TokenResponse {
+    /// The answer of `/token`, which the browser app's sign-in and renewal get too.
+    fn from(tokens: SessionTokens) -> Self {
+        TokenResponse {
+            access_token: tokens.access.token,
+            token_type: "bearer".into(),
+            expires_in: tokens.access.expires_in,
+            scope: tokens.access.scopes.to_string(),
+            refresh_token: tokens.refresh_token,
+        }
     }
 }
 
@@ -192,7 +205,7 @@ impl Sessions {
     /// Ends the session a token belongs to: a valid access token of ours, or a
     /// refresh token, spent or not. Other tokens are ignored, as RFC 7009 asks.
     /// Returns whether a session ended.
-    pub async fn revoke_token(&self, token: &str) -> Result<bool, StoreError> {
+    pub async fn revoke_token(&self, token: &str) -> Result<bool, AuthError> {
         let session = match self.signer.verify(token) {
             Ok(claims) => Some(claims.sid),
             Err(_) => {
@@ -208,8 +221,8 @@ impl Sessions {
     }
 
     /// Ends the session `id`.
-    pub async fn end(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
-        self.store.revoke_session(id, reason).await
+    pub async fn end(&self, id: &str, reason: &str) -> Result<bool, AuthError> {
+        Ok(self.store.revoke_session(id, reason).await?)
     }
 
     fn refresh_end(&self, now: i64) -> i64 {
@@ -240,10 +253,6 @@ impl Sessions {
             }
         }
     }
-}
-
-fn seconds(duration: Duration) -> i64 {
-    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// 256 random bits, base64url.

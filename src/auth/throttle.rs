@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::{Store, StoreError, unix_now};
+use crate::clock::unix_now;
+use crate::store::{Store, StoreError};
 
 /// How hard the throttle is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use super::keyring::Keyring;
 use super::scope::ScopeSet;
+use crate::clock::{seconds, unix_now};
 
 /// The `typ` header of access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// Clock difference tolerated for `iat` and `nbf`, in seconds.
-pub const LEEWAY_SECONDS: u64 = 30;
+pub const LEEWAY_SECONDS: i64 = 30;
 
 /// Header parameters that would have a verifier look beyond its own keys, or
 /// process extensions it does not know: tokens carrying any are refused.
@@ -35,12 +36,12 @@ pub struct TokenClaims {
     /// The username.
     pub sub: String,
     /// Expiry, seconds since the Unix epoch.
-    pub exp: u64,
+    pub exp: i64,
     /// Issue time, seconds since the Unix epoch.
-    pub iat: u64,
+    pub iat: i64,
     /// Not valid before, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
+    pub nbf: Option<i64>,
     /// Unique token id.
     pub jti: String,
     /// The session the token belongs to.
@@ -144,17 +145,12 @@ impl TokenSigner {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = keyring;
     }
 
-    /// The access token lifetime.
-    pub fn lifetime(&self) -> Duration {
-        self.policy.lifetime
-    }
-
     /// Signs a token for `username` in session `sid` granting `scopes`.
     pub fn issue(&self, username: &str, sid: &str, scopes: &ScopeSet) -> IssuedToken {
         let now = unix_now();
         let claims = TokenClaims {
             sub: username.to_owned(),
-            exp: now + self.policy.lifetime.as_secs(),
+            exp: now.saturating_add(seconds(self.policy.lifetime)),
             iat: now,
             nbf: None,
             jti: uuid::Uuid::new_v4().simple().to_string(),
@@ -238,19 +234,11 @@ fn checked_header(token: &str) -> Result<String, TokenError> {
         .ok_or_else(|| invalid("no kid"))
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Scope;
     use crate::auth::keyring::{KeyAlgorithm, KeyMaterial, SigningKey};
-    use crate::auth::scope::Scope;
     use jsonwebtoken::{Algorithm, EncodingKey};
     use serde_json::{Value, json};
 
@@ -279,12 +267,16 @@ mod tests {
         json!({"sub": "johndoe", "exp": now + 60, "iat": now, "jti": "j", "sid": "s", "scopes": ["me"]})
     }
 
-    /// A token with `header` (JSON) and `claims`, signed with HS256 and `secret`.
-    fn sign(header: Value, claims: &Value, secret: &[u8]) -> String {
-        let mut h = Header::new(Algorithm::HS256);
-        h.typ = header["typ"].as_str().map(str::to_owned);
-        h.kid = header["kid"].as_str().map(str::to_owned);
-        encode(&h, claims, &EncodingKey::from_secret(secret)).unwrap()
+    /// A token of exactly `header` (with `alg: HS256` added) and `claims`, signed
+    /// with HS256 and `secret`: every header parameter is covered by the signature.
+    fn sign(mut header: Value, claims: &Value, secret: &[u8]) -> String {
+        header["alg"] = "HS256".into();
+        let segment = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string().as_bytes());
+        let input = format!("{}.{}", segment(&header), segment(claims));
+        let key = EncodingKey::from_secret(secret);
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256)
+            .expect("HMAC signing");
+        format!("{input}.{signature}")
     }
 
     fn our_header() -> Value {
@@ -322,18 +314,43 @@ mod tests {
             let token = sign(header.clone(), &claims, SECRET);
             assert!(signer().verify(&token).is_err(), "{header}");
         }
-        // Headers jsonwebtoken would ignore: spliced into a token signed by us.
-        let token = sign(our_header(), &claims, SECRET);
-        let rest = token.split_once('.').unwrap().1;
+        // Header parameters jsonwebtoken would ignore, signed with our own key: the
+        // token differs from an accepted one in that parameter only.
+        assert!(
+            signer()
+                .verify(&sign(our_header(), &claims, SECRET))
+                .is_ok()
+        );
         for extra in ["crit", "jku", "x5u", "jwk", "x5c"] {
             let mut header = our_header();
-            header["alg"] = "HS256".into();
             header[extra] = json!(["exp"]);
-            let forged = format!(
-                "{}.{rest}",
-                URL_SAFE_NO_PAD.encode(header.to_string().as_bytes())
+            let token = sign(header, &claims, SECRET);
+            assert_eq!(
+                signer().verify(&token),
+                Err(invalid(format!("header parameter {extra}"))),
+                "{extra}"
             );
-            assert!(signer().verify(&forged).is_err(), "{extra}");
+        }
+    }
+
+    #[test]
+    fn iat_and_nbf_may_be_ahead_by_the_leeway_only() {
+        let now = unix_now();
+        // A few seconds of margin either side of the boundary, for slow test machines.
+        for (claim, ahead, accepted) in [
+            ("iat", LEEWAY_SECONDS - 5, true),
+            ("iat", LEEWAY_SECONDS + 5, false),
+            ("nbf", LEEWAY_SECONDS - 5, true),
+            ("nbf", LEEWAY_SECONDS + 5, false),
+        ] {
+            let mut claims = good_claims();
+            claims[claim] = json!(now + ahead);
+            let verdict = signer().verify(&sign(our_header(), &claims, SECRET));
+            assert_eq!(
+                verdict.is_ok(),
+                accepted,
+                "{claim} {ahead} s ahead: {verdict:?}"
+            );
         }
     }
 

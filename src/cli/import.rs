@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::CliError;
 use crate::auth::ScopeSet;
+use crate::auth::accounts::Accounts;
 use crate::auth::password::PasswordHash;
-use crate::policy::check_username;
-use crate::store::{NewUser, Store};
+use crate::rules::check_username;
+use crate::store::NewUser;
 
 /// One user as the FastAPI app's `fake_users_db` holds it.
 #[derive(Debug, Deserialize)]
@@ -38,12 +39,12 @@ enum ScopeList {
     Text(String),
 }
 
-pub(super) async fn run(file: &Path, store: &dyn Store) -> Result<(), CliError> {
+pub(super) async fn run(file: &Path, accounts: &Accounts) -> Result<(), CliError> {
     let text =
         std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
     let users = parse(&text).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-    let counts = store
-        .import_users(&users)
+    let counts = accounts
+        .import(&users)
         .await
         .map_err(CliError::from_display)?;
     println!(

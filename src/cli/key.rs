@@ -3,51 +3,41 @@
 use clap::Subcommand;
 
 use super::CliError;
-use crate::auth::keyring::{KeyAlgorithm, SigningKey};
-use crate::auth::keys::{load_keyring, rotate};
-use crate::config::Settings;
-use crate::store::{self, unix_now};
+use crate::auth::keyring::{KeyAlgorithm, SigningKey, load_keyring, rotate};
+use crate::clock::unix_now;
+use crate::settings::Settings;
+use crate::store;
 
 /// What `latchkey key` can do.
 #[derive(Debug, Subcommand)]
-pub enum KeyCommand {
+pub(super) enum KeyCommand {
     /// Add a new signing key; it signs from now on (on every instance within
     /// 30 seconds) and older keys verify until their tokens have expired.
     Rotate {
         /// HS256, EdDSA or RS256 (default: signing_algorithm of the configuration).
         #[arg(long)]
-        algorithm: Option<String>,
+        algorithm: Option<KeyAlgorithm>,
     },
     /// List the signing keys (ids, algorithms, states; never the keys).
     List,
 }
 
 /// Runs a `key` command against the configured store.
-pub async fn run(command: KeyCommand, settings: &Settings) -> Result<(), CliError> {
-    let store = store::open(&settings.database_url, &settings.data_dir)
+pub(super) async fn run(command: KeyCommand, settings: &Settings) -> Result<(), CliError> {
+    let store = store::open(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .map_err(CliError::from_display)?;
     match command {
         KeyCommand::Rotate { algorithm } => {
-            let algorithm = match algorithm {
-                Some(name) => KeyAlgorithm::parse(&name).ok_or_else(|| {
-                    CliError(format!(
-                        "unknown algorithm {name:?}: use HS256, EdDSA or RS256"
-                    ))
-                })?,
-                None => settings.key_algorithm(),
-            };
+            let algorithm = algorithm.unwrap_or(settings.signing_algorithm);
             // The keyring must be readable before it is changed.
             load_keyring(store.as_ref())
                 .await
                 .map_err(CliError::from_display)?;
-            let key: SigningKey = rotate(
-                store.as_ref(),
-                algorithm,
-                settings.access_token_minutes * 60,
-            )
-            .await
-            .map_err(CliError::from_display)?;
+            let key: SigningKey =
+                rotate(store.as_ref(), algorithm, settings.token_policy().lifetime)
+                    .await
+                    .map_err(CliError::from_display)?;
             println!("new {} signing key {}", algorithm.as_str(), key.kid);
             Ok(())
         }

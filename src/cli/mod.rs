@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::settings::Settings;
 
 /// latchkey: a self-hosted login service (OAuth2 password flow, JWT bearer tokens).
 #[derive(Debug, Parser)]
@@ -84,7 +84,7 @@ enum UserCommand {
 /// A command that failed, with a one-line reason for the operator.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct CliError(pub String);
+pub struct CliError(String);
 
 impl CliError {
     fn from_display(error: impl std::fmt::Display) -> Self {

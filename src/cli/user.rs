@@ -1,21 +1,22 @@
 //! `latchkey user …`: managing users from the command line.
 
 use std::io::{IsTerminal, Read};
-use std::sync::Arc;
 
 use super::{CliError, UserCommand};
 use crate::auth::ScopeSet;
-use crate::auth::password::PasswordHasher;
-use crate::config::Settings;
-use crate::policy::check_username;
-use crate::store::{self, NewUser, Store, StoreError};
+use crate::auth::accounts::{AccountError, Accounts};
+use crate::model::NewAccount;
+use crate::settings::Settings;
+use crate::store;
 
 pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(), CliError> {
-    let store = store::open(&settings.database_url, &settings.data_dir)
+    let store = store::open(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .map_err(CliError::from_display)?;
+    let hasher = settings.password_hasher().map_err(CliError::from_display)?;
+    let accounts = Accounts::new(store, hasher);
     match command {
-        UserCommand::Import { file } => super::import::run(&file, store.as_ref()).await,
+        UserCommand::Import { file } => super::import::run(&file, &accounts).await,
         UserCommand::Add {
             name,
             email,
@@ -23,116 +24,99 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
             scopes,
             disabled,
         } => {
-            check_username(&name).map_err(CliError::from_display)?;
             let scopes = match scopes {
                 Some(text) => ScopeSet::parse(&text).map_err(CliError::from_display)?,
                 None => ScopeSet::all(),
             };
-            if store
-                .find_user(&name)
+            // The fields are checked before the password is asked for.
+            let mut account = Accounts::check_profile(NewAccount {
+                username: name.clone(),
+                email,
+                full_name,
+                password: String::new(),
+            })
+            .map_err(account_error)?;
+            if accounts
+                .find(&name)
                 .await
                 .map_err(CliError::from_display)?
                 .is_some()
             {
-                return Err(CliError(format!("user {name} already exists")));
+                return Err(taken(&name));
             }
-            let password = read_password()?;
-            let password_hash = hasher(settings)?.hash_blocking(password).await;
-            let user = NewUser {
-                username: name.clone(),
-                email,
-                full_name,
-                disabled,
-                password_hash,
-                scopes,
-            };
-            store.create_user(&user).await.map_err(|e| match e {
-                StoreError::Conflict(_) => CliError(format!("user {name} already exists")),
-                other => CliError::from_display(other),
-            })?;
+            account.password = read_password()?;
+            let hash = accounts
+                .hasher()
+                .hash_blocking(account.password.clone())
+                .await;
+            accounts
+                .create(account, hash, scopes, disabled)
+                .await
+                .map_err(|e| match e {
+                    AccountError::UsernameTaken => taken(&name),
+                    other => account_error(other),
+                })?;
             println!("added user {name}");
             Ok(())
         }
-        UserCommand::List => list(store).await,
+        UserCommand::List => list(&accounts).await,
         UserCommand::SetPassword { name } => {
-            require_user(store.as_ref(), &name).await?;
-            let password = read_password()?;
-            let hash = hasher(settings)?.hash_blocking(password).await;
-            store
-                .set_password_hash(&name, &hash)
+            if accounts
+                .find(&name)
                 .await
-                .map_err(CliError::from_display)?;
-            let ended = end_sessions(store.as_ref(), &name, "password changed").await?;
+                .map_err(CliError::from_display)?
+                .is_none()
+            {
+                return Err(account_error(AccountError::NoSuchUser(name)));
+            }
+            let password = read_password()?;
+            let ended = accounts
+                .set_password(&name, password)
+                .await
+                .map_err(account_error)?;
             println!("password of {name} changed; {ended} session(s) ended");
             Ok(())
         }
-        UserCommand::Disable { name } => set_disabled(store.as_ref(), &name, true).await,
-        UserCommand::Enable { name } => set_disabled(store.as_ref(), &name, false).await,
-        UserCommand::Delete { name } => {
-            if !store
-                .delete_user(&name)
+        UserCommand::Disable { name } => {
+            let ended = accounts
+                .set_disabled(&name, true)
                 .await
-                .map_err(CliError::from_display)?
-            {
-                return Err(no_such_user(&name));
-            }
+                .map_err(account_error)?;
+            println!("disabled user {name}; {ended} session(s) ended");
+            Ok(())
+        }
+        UserCommand::Enable { name } => {
+            accounts
+                .set_disabled(&name, false)
+                .await
+                .map_err(account_error)?;
+            println!("enabled user {name}");
+            Ok(())
+        }
+        UserCommand::Delete { name } => {
+            accounts.delete(&name).await.map_err(account_error)?;
             println!("deleted user {name}");
             Ok(())
         }
     }
 }
 
-fn hasher(settings: &Settings) -> Result<PasswordHasher, CliError> {
-    PasswordHasher::new(
-        settings.argon2_memory_kib,
-        settings.argon2_iterations,
-        settings.argon2_parallelism,
-    )
-    .map_err(CliError::from_display)
+fn taken(name: &str) -> CliError {
+    CliError(format!("user {name} already exists"))
 }
 
-fn no_such_user(name: &str) -> CliError {
-    CliError(format!("no user named {name}"))
-}
-
-async fn require_user(store: &dyn Store, name: &str) -> Result<(), CliError> {
-    match store
-        .find_user(name)
-        .await
-        .map_err(CliError::from_display)?
-    {
-        Some(_) => Ok(()),
-        None => Err(no_such_user(name)),
+/// The operator's one-line reason; a broken rule names its field.
+fn account_error(error: AccountError) -> CliError {
+    match error {
+        AccountError::Invalid(violation) => {
+            CliError(format!("{}: {}", violation.field.name(), violation.message))
+        }
+        other => CliError::from_display(other),
     }
 }
 
-async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> Result<(), CliError> {
-    if !store
-        .set_disabled(name, disabled)
-        .await
-        .map_err(CliError::from_display)?
-    {
-        return Err(no_such_user(name));
-    }
-    if disabled {
-        let ended = end_sessions(store, name, "user disabled").await?;
-        println!("disabled user {name}; {ended} session(s) ended");
-    } else {
-        println!("enabled user {name}");
-    }
-    Ok(())
-}
-
-/// Ends every session of `name`: their refresh and access tokens stop working.
-async fn end_sessions(store: &dyn Store, name: &str, reason: &str) -> Result<u64, CliError> {
-    store
-        .revoke_user_sessions(name, reason)
-        .await
-        .map_err(CliError::from_display)
-}
-
-async fn list(store: Arc<dyn Store>) -> Result<(), CliError> {
-    let users = store.list_users().await.map_err(CliError::from_display)?;
+async fn list(accounts: &Accounts) -> Result<(), CliError> {
+    let users = accounts.list().await.map_err(CliError::from_display)?;
     let width = users
         .iter()
         .map(|u| u.username.chars().count())

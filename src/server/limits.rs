@@ -4,24 +4,26 @@
 //!
 //! The body is read here, within the limit, before any route sees it: the Leptos
 //! server functions read bodies without a limit of their own and answer a failed
-//! read with a 500, and no route needs to stream a body.
+//! read with a 500, and no route needs to stream a body. This is the only body
+//! limit: axum's own default limit is switched off.
 
 use axum::Router;
 use axum::body::{Body, HttpBody as _};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api::error::ApiError;
-use crate::config::Settings;
+use crate::api::{BrokenLimit, limit_response};
+use crate::settings::Settings;
 
 /// Wraps every route of `router` in the body limit and the request timeout.
-pub fn apply(router: Router, settings: &Settings) -> Router {
+pub(super) fn apply(router: Router, settings: &Settings) -> Router {
     router
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
             settings.max_body_bytes(),
             read_body_within,
@@ -42,15 +44,15 @@ async fn read_body_within(State(limit): State<usize>, request: Request, next: Ne
         return next.run(Request::from_parts(parts, body)).await;
     }
     if size.lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
-        return ApiError::PayloadTooLarge.into_response();
+        return limit_response(BrokenLimit::BodyTooLarge);
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => {
             let body = Body::from(collected.to_bytes());
             next.run(Request::from_parts(parts, body)).await
         }
-        Err(error) if error.is::<LengthLimitError>() => ApiError::PayloadTooLarge.into_response(),
-        Err(_) => ApiError::BadRequest("The request body could not be read".into()).into_response(),
+        Err(error) if error.is::<LengthLimitError>() => limit_response(BrokenLimit::BodyTooLarge),
+        Err(_) => limit_response(BrokenLimit::BodyUnreadable),
     }
 }
 
@@ -60,7 +62,7 @@ async fn explain_timeout(response: Response) -> Response {
     if response.status() == StatusCode::REQUEST_TIMEOUT
         && !response.headers().contains_key(CONTENT_TYPE)
     {
-        return ApiError::RequestTimeout.into_response();
+        return limit_response(BrokenLimit::Timeout);
     }
     response
 }

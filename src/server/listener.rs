@@ -31,7 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::Service as _;
 
-use crate::config::Settings;
+use crate::settings::Settings;
 
 /// How long a closed connection keeps discarding what the client still sends.
 const LINGER: Duration = Duration::from_secs(5);

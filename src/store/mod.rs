@@ -10,14 +10,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use self::login_failures::{FailureCount, LoginFailureStore};
+pub use self::login_failures::LoginFailureStore;
 pub use self::sessions::{
     NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
 };
 pub use self::signing_keys::{SigningKeyStore, StoredKey};
 pub use self::sqlite::SqliteStore;
+use crate::auth::ScopeSet;
+use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
-use crate::auth::scope::ScopeSet;
 use crate::model::{Item, NewItem, User};
 
 /// A user as stored, hash included.
@@ -30,10 +31,6 @@ pub struct UserRecord {
     pub password_hash: PasswordHash,
     /// The scopes this user may be granted.
     pub scopes: ScopeSet,
-    /// Seconds since the Unix epoch.
-    pub created_at: i64,
-    /// Seconds since the Unix epoch.
-    pub updated_at: i64,
 }
 
 impl UserRecord {
@@ -59,9 +56,18 @@ pub struct NewUser {
     pub scopes: ScopeSet,
 }
 
-/// How many users an import created and updated.
+/// What an import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ImportedUsers {
+    pub created: usize,
+    pub updated: usize,
+    /// Existing users whose password hash changed or who are disabled now.
+    pub changed: Vec<(String, CredentialChange)>,
+}
+
+/// How many users an import created and updated, and how many sessions it ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportCounts {
+pub(crate) struct ImportCounts {
     pub created: usize,
     pub updated: usize,
     /// Sessions ended because a user's password changed or the user is disabled.
@@ -97,9 +103,8 @@ pub trait Store: LoginFailureStore + SessionStore + SigningKeyStore + Send + Syn
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
     /// Creates a user; [`StoreError::Conflict`] if the username is taken.
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
-    /// Creates or updates all `users` in one transaction: all or nothing. Ends the
-    /// sessions of users whose password hash changes or who are disabled.
-    async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError>;
+    /// Creates or updates all `users` in one transaction: all or nothing.
+    async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError>;
     /// Replaces a user's password hash; false if there is no such user.
     async fn set_password_hash(
         &self,
@@ -118,29 +123,21 @@ pub trait Store: LoginFailureStore + SessionStore + SigningKeyStore + Send + Syn
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
 }
 
-/// The store behind `database_url` (SQLite in `data_dir` when empty), migrated.
-pub async fn open(
-    database_url: &str,
+/// The store behind `database_url` (SQLite in `data_dir` when none), migrated.
+pub(crate) async fn open(
+    database_url: Option<&str>,
     data_dir: &std::path::Path,
 ) -> Result<Arc<dyn Store>, StoreError> {
-    if database_url.is_empty() {
+    let Some(database_url) = database_url else {
         return Ok(Arc::new(
             SqliteStore::open_file(&data_dir.join("latchkey.db")).await?,
         ));
-    }
+    };
     if database_url.starts_with("sqlite:") {
         return Ok(Arc::new(SqliteStore::open_url(database_url).await?));
     }
     let scheme = database_url.split(':').next().unwrap_or_default();
     Err(StoreError::Unsupported(format!(
-        "`{scheme}:` (this build supports sqlite: only; leave DATABASE_URL empty for the embedded default)"
+        "`{scheme}:` (this build supports sqlite: only; leave DATABASE_URL unset for the embedded default)"
     )))
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

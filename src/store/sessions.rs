@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::auth::scope::ScopeSet;
+use crate::auth::ScopeSet;
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

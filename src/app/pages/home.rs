@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::app::navigation::DEFAULT_LANDING;
-use crate::app::session::stored_token;
+use crate::app::tokens::stored_token;
 
 /// Redirects once hydrated: the token lives only in the browser.
 #[component]

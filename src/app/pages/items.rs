@@ -8,8 +8,8 @@ use leptos_router::hooks::use_navigate;
 use super::profile::leave_if_rejected;
 use crate::app::error::AppError;
 use crate::app::server_fns::{add_item, delete_item, list_items};
-use crate::app::session::with_fresh_token;
-use crate::model::Item;
+use crate::app::tokens::with_fresh_token;
+use crate::model::{Item, NewItem};
 
 /// The user's items and the form to add one. Only the list reloads after a change,
 /// so the form (and the keyboard focus in it) stays put.
@@ -24,15 +24,12 @@ pub fn ItemsPanel() -> impl IntoView {
         with_fresh_token(list_items())
     });
 
-    let add = Action::new_local(|(id, description): &(String, String)| {
-        let description = Some(description.clone()).filter(|d| !d.trim().is_empty());
-        with_fresh_token(add_item(id.clone(), description))
-    });
+    let add = Action::new_local(|item: &NewItem| with_fresh_token(add_item(item.clone())));
     let remove = Action::new_local(|id: &String| with_fresh_token(delete_item(id.clone())));
     let navigate = use_navigate();
     let report = move |error: AppError| {
         if !leave_if_rejected(&error, &navigate) {
-            message.set(Some(explain(&error)));
+            message.set(Some(error.to_string()));
         }
     };
     Effect::new({
@@ -64,13 +61,22 @@ pub fn ItemsPanel() -> impl IntoView {
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let id = item_id.get().map(|i| i.value()).unwrap_or_default();
-        if id.trim().is_empty() {
+        let value = |input: NodeRef<Input>| input.get().map(|i| i.value()).unwrap_or_default();
+        let item = NewItem {
+            item_id: value(item_id),
+            description: Some(value(description)),
+        }
+        .normalized();
+        // The shared item rules, checked before sending; the server checks them again.
+        if item.item_id.trim().is_empty() {
             message.set(Some("Enter an item id.".into()));
             return;
         }
-        let text = description.get().map(|i| i.value()).unwrap_or_default();
-        add.dispatch((id, text));
+        if let Some(broken) = item.violations().into_iter().next() {
+            message.set(Some(broken.message));
+            return;
+        }
+        add.dispatch(item);
     };
     let pending = add.pending();
 
@@ -81,7 +87,7 @@ pub fn ItemsPanel() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match items.await {
                         Ok(items) => view! { <ItemList items remove/> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{explain(&error)}</p> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -132,11 +138,4 @@ fn ItemList(items: Vec<Item>, remove: Action<String, Result<(), AppError>>) -> i
         </ul>
     }
     .into_any()
-}
-
-fn explain(error: &AppError) -> String {
-    match error {
-        AppError::Conflict(_) => "You already have an item with that id.".into(),
-        other => other.to_string(),
-    }
 }

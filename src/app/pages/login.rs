@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::app::navigation::{LoginReason, safe_next};
 use crate::app::server_fns::{login, registration_open};
-use crate::app::session::remember;
+use crate::app::tokens::remember;
 
 /// The sign-in form. On success the token is kept in the browser and the user goes
 /// to the page they wanted (`?next=`, same-site paths only) or their profile.

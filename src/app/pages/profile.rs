@@ -9,7 +9,7 @@ use super::items::ItemsPanel;
 use crate::app::error::AppError;
 use crate::app::navigation::{LoginReason, login_url};
 use crate::app::server_fns::{Profile, load_profile};
-use crate::app::session::{forget, sign_out, stored_token, with_fresh_token};
+use crate::app::tokens::{forget, sign_out, stored_token, with_fresh_token};
 
 /// Sends the user to the login page when the server refused the session: the token
 /// is forgotten and the page says why.

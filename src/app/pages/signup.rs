@@ -8,14 +8,16 @@ use leptos_router::hooks::use_navigate;
 
 use crate::app::error::AppError;
 use crate::app::navigation::registered_login_url;
-use crate::app::server_fns::{Registration, registration_open, signup};
-use crate::policy::{MIN_PASSWORD_CHARS, check_password, check_username};
+use crate::app::server_fns::{registration_open, signup};
+use crate::model::NewAccount;
+use crate::rules::{Field, MIN_PASSWORD_CHARS};
 
-/// A form field's problem, shown next to it.
+/// The problems shown next to the form's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct FieldProblems {
     username: Option<String>,
     email: Option<String>,
+    full_name: Option<String>,
     password: Option<String>,
     confirmation: Option<String>,
     form: Option<String>,
@@ -25,54 +27,45 @@ impl FieldProblems {
     fn any(&self) -> bool {
         *self != FieldProblems::default()
     }
+
+    /// Where a problem of `field` is shown (over the form if it has no place).
+    fn slot(&mut self, field: Option<Field>) -> &mut Option<String> {
+        match field {
+            Some(Field::Username) => &mut self.username,
+            Some(Field::Email) => &mut self.email,
+            Some(Field::FullName) => &mut self.full_name,
+            Some(Field::Password) => &mut self.password,
+            Some(Field::ItemId | Field::Description) | None => &mut self.form,
+        }
+    }
+
+    /// The problem `message`, next to `field`.
+    fn at(field: Option<Field>, message: String) -> Self {
+        let mut problems = FieldProblems::default();
+        *problems.slot(field) = Some(message);
+        problems
+    }
 }
 
-/// The checks the browser can make before sending: the shared username and
-/// password rules, and that the two passwords match.
-fn check_before_submit(form: &Registration, confirmation: &str) -> FieldProblems {
-    FieldProblems {
-        username: check_username(&form.username).err().map(|e| e.0),
-        password: check_password(&form.password, &form.username)
-            .err()
-            .map(|e| e.0),
-        confirmation: (form.password != confirmation)
-            .then(|| "The passwords do not match.".to_owned()),
-        ..FieldProblems::default()
+/// The checks the browser can make before sending: the shared account rules, and
+/// that the two passwords match.
+fn check_before_submit(form: &NewAccount, confirmation: &str) -> FieldProblems {
+    let mut problems = FieldProblems::default();
+    for violation in form.violations() {
+        *problems.slot(Some(violation.field)) = Some(violation.message);
     }
+    if form.password != confirmation {
+        problems.confirmation = Some("The passwords do not match.".to_owned());
+    }
+    problems
 }
 
 /// The server's answer, placed next to the field it is about.
 fn place_server_error(error: AppError) -> FieldProblems {
     match error {
-        AppError::Invalid {
-            field: Some(field),
-            message,
-        } => match field.as_str() {
-            "username" => FieldProblems {
-                username: Some(message),
-                ..Default::default()
-            },
-            "email" => FieldProblems {
-                email: Some(message),
-                ..Default::default()
-            },
-            "password" => FieldProblems {
-                password: Some(message),
-                ..Default::default()
-            },
-            _ => FieldProblems {
-                form: Some(message),
-                ..Default::default()
-            },
-        },
-        AppError::Conflict(_) => FieldProblems {
-            username: Some("That username is taken. Choose another.".into()),
-            ..Default::default()
-        },
-        other => FieldProblems {
-            form: Some(other.to_string()),
-            ..Default::default()
-        },
+        AppError::Invalid { field, message } => FieldProblems::at(field, message),
+        AppError::UsernameTaken => FieldProblems::at(Some(Field::Username), error.to_string()),
+        other => FieldProblems::at(None, other.to_string()),
     }
 }
 
@@ -109,7 +102,7 @@ fn SignupForm() -> impl IntoView {
     let confirmation = NodeRef::<Input>::new();
     let problems = RwSignal::new(FieldProblems::default());
 
-    let register = Action::new(|form: &Registration| signup(form.clone()));
+    let register = Action::new(|form: &NewAccount| signup(form.clone()));
     let pending = register.pending();
     let navigate = use_navigate();
     Effect::new(move |_| match register.value().get() {
@@ -122,12 +115,13 @@ fn SignupForm() -> impl IntoView {
         ev.prevent_default();
         let value = |input: NodeRef<Input>| input.get().map(|i| i.value()).unwrap_or_default();
         let optional = |input: NodeRef<Input>| Some(value(input)).filter(|v| !v.trim().is_empty());
-        let form = Registration {
+        let form = NewAccount {
             username: value(username),
             email: optional(email),
             full_name: optional(full_name),
             password: value(password),
-        };
+        }
+        .normalized();
         let found = check_before_submit(&form, &value(confirmation));
         let blocked = found.any();
         problems.set(found);
@@ -154,7 +148,10 @@ fn SignupForm() -> impl IntoView {
             <p class="error" id="signup-email-error" aria-live="polite">{problem(|p| p.email.clone())}</p>
 
             <label for="signup-full-name">"Full name (optional)"</label>
-            <input id="signup-full-name" name="full_name" type="text" autocomplete="name" node_ref=full_name/>
+            <input id="signup-full-name" name="full_name" type="text" autocomplete="name"
+                aria-describedby="signup-full-name-error"
+                aria-invalid=invalid(|p| p.full_name.clone()) node_ref=full_name/>
+            <p class="error" id="signup-full-name-error" aria-live="polite">{problem(|p| p.full_name.clone())}</p>
 
             <label for="signup-password">"Password"</label>
             <input id="signup-password" name="password" type="password" autocomplete="new-password" required

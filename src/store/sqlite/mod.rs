@@ -13,9 +13,11 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, SqlitePool};
 
-use super::{ImportCounts, NewUser, Store, StoreError, UserRecord, unix_now};
+use super::{ImportedUsers, NewUser, Store, StoreError, UserRecord};
+use crate::auth::ScopeSet;
+use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
-use crate::auth::scope::ScopeSet;
+use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
 
 /// Users and items in one SQLite database.
@@ -32,8 +34,6 @@ struct UserRow {
     disabled: bool,
     password_hash: String,
     scopes: String,
-    created_at: i64,
-    updated_at: i64,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -49,8 +49,6 @@ impl TryFrom<UserRow> for UserRecord {
             email: row.email,
             full_name: row.full_name,
             disabled: row.disabled,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
         })
     }
 }
@@ -72,8 +70,7 @@ impl From<ItemRow> for Item {
     }
 }
 
-const USER_COLUMNS: &str =
-    "username, email, full_name, disabled, password_hash, scopes, created_at, updated_at";
+const USER_COLUMNS: &str = "username, email, full_name, disabled, password_hash, scopes";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -186,27 +183,22 @@ impl Store for SqliteStore {
             })
     }
 
-    async fn import_users(&self, users: &[NewUser]) -> Result<ImportCounts, StoreError> {
+    async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError> {
         let now = unix_now();
-        let mut counts = ImportCounts::default();
+        let mut imported = ImportedUsers::default();
         let mut tx = self.pool.begin().await?;
         for user in users {
-            // A new password or a disabled account ends the user's sessions, as
-            // `user set-password` and `user disable` do.
-            counts.sessions_ended += sqlx::query(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'changed by import'
-                 WHERE revoked_at IS NULL AND user_id = (
-                     SELECT id FROM users WHERE username = ? AND (password_hash <> ? OR ?)
-                 )",
-            )
-            .bind(now)
-            .bind(&user.username)
-            .bind(user.password_hash.as_str())
-            .bind(user.disabled)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let updated = sqlx::query(
+            let before: Option<(String, bool)> =
+                sqlx::query_as("SELECT password_hash, disabled FROM users WHERE username = ?")
+                    .bind(&user.username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((old_hash, _)) = before else {
+                insert_user(&mut *tx, user, now).await?;
+                imported.created += 1;
+                continue;
+            };
+            sqlx::query(
                 "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
                  WHERE username = ?",
             )
@@ -218,17 +210,20 @@ impl Store for SqliteStore {
             .bind(now)
             .bind(&user.username)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated > 0 {
-                counts.updated += 1;
-                continue;
+            .await?;
+            imported.updated += 1;
+            if user.disabled {
+                imported
+                    .changed
+                    .push((user.username.clone(), CredentialChange::Disabled));
+            } else if old_hash != user.password_hash.as_str() {
+                imported
+                    .changed
+                    .push((user.username.clone(), CredentialChange::PasswordChanged));
             }
-            insert_user(&mut *tx, user, now).await?;
-            counts.created += 1;
         }
         tx.commit().await?;
-        Ok(counts)
+        Ok(imported)
     }
 
     async fn set_password_hash(

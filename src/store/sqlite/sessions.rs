@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use sqlx::FromRow;
 
 use super::SqliteStore;
-use crate::auth::scope::ScopeSet;
+use crate::auth::ScopeSet;
+use crate::clock::unix_now;
+use crate::store::StoreError;
 use crate::store::sessions::{
     NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
 };
-use crate::store::{StoreError, unix_now};
 
 /// How long ended sessions are kept after their end, in seconds, before they are
 /// deleted (long enough to recognise a reused refresh token of a recent session).

@@ -18,7 +18,7 @@ impl SigningKeyStore for SqliteStore {
         .await?;
         rows.into_iter()
             .map(|(kid, algorithm, secret, created_at, retire_after)| {
-                let algorithm = KeyAlgorithm::parse(&algorithm).ok_or_else(|| {
+                let algorithm = algorithm.parse::<KeyAlgorithm>().map_err(|_| {
                     StoreError::Corrupt(format!("signing key {kid}: algorithm {algorithm}"))
                 })?;
                 Ok(StoredKey {

@@ -1,45 +1,66 @@
-//! Who is calling: the socket peer, or — only when the peer is a configured trusted
-//! proxy — the client that proxy names in `X-Forwarded-For` or `X-Real-IP`.
+//! Who is calling: the credential a request presents, and the client's address —
+//! the socket peer or, only when the peer is a configured trusted proxy, the client
+//! that proxy names in `X-Forwarded-For` or `X-Real-IP`. Both front doors read the
+//! caller here and hand it to the auth core.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::config::Settings;
+use crate::auth::Credentials;
+use crate::settings::Settings;
 
-/// The client's address, as the login throttle counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddress(pub IpAddr);
+/// The caller of one request.
+#[derive(Debug)]
+pub(crate) struct Caller {
+    /// What the `Authorization` header presents.
+    pub credentials: Credentials,
+    /// The client's address, as the login throttle counts it.
+    pub client: IpAddr,
+}
 
-impl<S> FromRequestParts<S> for ClientAddress
+impl<S> FromRequestParts<S> for Caller
 where
     Arc<Settings>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = std::convert::Infallible;
+    type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        Ok(Self::of(parts, &Arc::<Settings>::from_ref(state)))
+    }
+}
+
+impl Caller {
+    /// The caller of the request with head `parts`.
+    pub(crate) fn of(parts: &Parts, settings: &Settings) -> Self {
+        // Two credentials are none: a proxy in front could be reading the other one.
+        let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+        let header = match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().ok(),
+            _ => None,
+        };
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        let settings = Arc::<Settings>::from_ref(state);
-        Ok(Self(client_address(
-            peer,
-            &parts.headers,
-            &settings.trusted_proxies,
-        )))
+        Self {
+            credentials: Credentials::from_header(header),
+            client: client_address(peer, &parts.headers, &settings.trusted_proxies),
+        }
     }
 }
 
 /// Walks `X-Forwarded-For` from the right while the hop that added an entry is a
 /// trusted proxy; the first entry added by an untrusted hop is the client. With no
 /// `X-Forwarded-For`, a trusted peer's `X-Real-IP` is used.
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
     if !is_trusted(peer) {
         return peer;

@@ -3,7 +3,9 @@
 //! Every key `some_key` of `Leptos.toml` can be overridden by `LATCHKEY_SOME_KEY`;
 //! the site address, site root and database URL also answer to the names the Leptos
 //! and sqlx ecosystems use: `LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, `DATABASE_URL`.
-//! The signing key is not a setting: see [`crate::auth::keys`].
+//! The defaults are written once, in [`Settings::default`]; the shipped
+//! `Leptos.toml` spells out the same values (a test keeps them equal) and explains
+//! each. The signing key is not a setting: see [`crate::auth::keyring`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,38 +16,35 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::keyring::KeyAlgorithm;
-
-/// The algorithm of new signing keys (checked when the settings are loaded).
-impl Settings {
-    /// [`Self::signing_algorithm`], parsed.
-    pub fn key_algorithm(&self) -> KeyAlgorithm {
-        KeyAlgorithm::parse(&self.signing_algorithm).unwrap_or(KeyAlgorithm::HS256)
-    }
-}
+use crate::auth::password::{HashingParametersError, PasswordHasher};
+use crate::auth::sessions::SessionPolicy;
+use crate::auth::throttle::ThrottlePolicy;
+use crate::auth::token::TokenPolicy;
 
 /// The configuration file read when `LATCHKEY_CONFIG` does not name another.
-pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 
-/// Everything the server and the command line can be configured with.
+/// Everything the server and the command line can be configured with. What each
+/// setting does, and its default, is explained in `Leptos.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Address the HTTP server listens on.
     pub site_addr: SocketAddr,
     /// Folder with the compiled browser app (`target/site` after a build).
     pub site_root: String,
-    /// Folder holding the SQLite database and the generated signing key.
+    /// Folder holding the embedded SQLite database.
     pub data_dir: PathBuf,
-    /// Database URL; empty means SQLite in `data_dir`.
-    pub database_url: String,
+    /// The database; none means SQLite at `data_dir/latchkey.db`.
+    pub database_url: Option<String>,
     /// Lifetime of an access token, in minutes.
     pub access_token_minutes: u64,
-    /// Algorithm of new signing keys: `HS256`, `EdDSA` or `RS256`.
-    pub signing_algorithm: String,
-    /// `iss` of issued tokens, required of verified ones; empty: none.
-    pub token_issuer: String,
-    /// `aud` of issued tokens, required of verified ones; empty: none.
-    pub token_audience: String,
+    /// Algorithm of new signing keys.
+    pub signing_algorithm: KeyAlgorithm,
+    /// `iss` of issued tokens, required of presented ones.
+    pub token_issuer: Option<String>,
+    /// `aud` of issued tokens, required of presented ones.
+    pub token_audience: Option<String>,
     /// A session ends when its refresh token goes unused this many days.
     pub refresh_token_days: u64,
     /// A session ends this many days after its login, however it is used.
@@ -60,8 +59,7 @@ pub struct Settings {
     pub throttle_max_seconds: u64,
     /// Failures are forgotten after this many minutes without a new one.
     pub throttle_reset_minutes: u64,
-    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client (addresses or
-    /// networks such as `10.0.0.0/8`); anyone else's are ignored.
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Password hashes computed at once; 0 means one per CPU core.
     pub password_hash_concurrency: usize,
@@ -77,20 +75,17 @@ pub struct Settings {
     pub self_registration: bool,
     /// Largest request body read, in KiB; a larger one gets 413.
     pub max_body_kib: u32,
-    /// Largest request head (request line and headers), in KiB; a larger one gets 431.
+    /// Largest request head, in KiB; a larger one gets 431.
     pub max_header_kib: u32,
     /// Most header fields a request may carry; more get 431.
     pub max_headers: u32,
-    /// Seconds a client has to send a whole request head, on a new connection or
-    /// between requests on a kept-alive one; then the connection is closed.
+    /// Seconds a client has to send a whole request head.
     pub header_read_timeout_seconds: u64,
-    /// Seconds from a request's head to its response, the body's upload included;
-    /// then the answer is 408.
+    /// Seconds from a request's head to its response; then the answer is 408.
     pub request_timeout_seconds: u64,
-    /// `max-age` of the `Strict-Transport-Security` header; 0 sends no header.
+    /// `max-age` of `Strict-Transport-Security`; 0 sends no header.
     pub hsts_max_age_seconds: u64,
-    /// Origins (`https://app.example.com`) whose pages may call the JSON API;
-    /// empty means no cross-origin reads at all.
+    /// Origins whose pages may call the JSON API (CORS).
     pub cors_allowed_origins: Vec<String>,
 }
 
@@ -100,11 +95,11 @@ impl Default for Settings {
             site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: "target/site".into(),
             data_dir: PathBuf::from("./data"),
-            database_url: String::new(),
+            database_url: None,
             access_token_minutes: 15,
-            signing_algorithm: "HS256".into(),
-            token_issuer: String::new(),
-            token_audience: String::new(),
+            signing_algorithm: KeyAlgorithm::HS256,
+            token_issuer: None,
+            token_audience: None,
             refresh_token_days: 14,
             session_max_days: 30,
             throttle_account_failures: 5,
@@ -130,6 +125,54 @@ impl Default for Settings {
     }
 }
 
+const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The policies of the auth core, built from the settings: every unit conversion
+/// happens here.
+impl Settings {
+    /// Lifetime, issuer and audience of access tokens.
+    pub(crate) fn token_policy(&self) -> TokenPolicy {
+        TokenPolicy {
+            lifetime: MINUTE.saturating_mul(saturating_u32(self.access_token_minutes)),
+            issuer: self.token_issuer.clone(),
+            audience: self.token_audience.clone(),
+        }
+    }
+
+    /// How long sessions last.
+    pub(crate) fn session_policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            refresh_lifetime: DAY.saturating_mul(saturating_u32(self.refresh_token_days)),
+            max_lifetime: DAY.saturating_mul(saturating_u32(self.session_max_days)),
+        }
+    }
+
+    /// How hard the login throttle is.
+    pub(crate) fn throttle_policy(&self) -> ThrottlePolicy {
+        ThrottlePolicy {
+            account_failures: self.throttle_account_failures,
+            address_failures: self.throttle_address_failures,
+            base_seconds: self.throttle_base_seconds,
+            max_seconds: self.throttle_max_seconds,
+            reset_seconds: self.throttle_reset_minutes.saturating_mul(60),
+        }
+    }
+
+    /// The hasher of new passwords, with the configured Argon2id costs.
+    pub(crate) fn password_hasher(&self) -> Result<PasswordHasher, HashingParametersError> {
+        PasswordHasher::new(
+            self.argon2_memory_kib,
+            self.argon2_iterations,
+            self.argon2_parallelism,
+        )
+    }
+}
+
+fn saturating_u32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
 /// Whether `LATCHKEY_<key>` names a setting. Other `LATCHKEY_` variables (the
 /// signing key, the config file's path, test and CI helpers) are not settings and
 /// must not make the configuration invalid.
@@ -142,7 +185,7 @@ fn is_setting(key: &figment::value::UncasedStr) -> bool {
 /// A configuration that cannot be used, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
-pub struct ConfigError(String);
+pub(crate) struct ConfigError(String);
 
 impl Settings {
     /// Reads the file named by `LATCHKEY_CONFIG` (default `Leptos.toml`, if present),
@@ -191,11 +234,16 @@ impl Settings {
                 "access_token_minutes must be at least 1".into(),
             ));
         }
-        if KeyAlgorithm::parse(&self.signing_algorithm).is_none() {
-            return Err(ConfigError(format!(
-                "signing_algorithm must be HS256, EdDSA or RS256, not {:?}",
-                self.signing_algorithm
-            )));
+        for (key, value) in [
+            ("database_url", &self.database_url),
+            ("token_issuer", &self.token_issuer),
+            ("token_audience", &self.token_audience),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(ConfigError(format!(
+                    "{key} is empty: leave it out (or unset its variable) for none"
+                )));
+            }
         }
         if self.refresh_token_days == 0 || self.session_max_days == 0 {
             return Err(ConfigError(
@@ -238,7 +286,7 @@ const MAX_HEADER_KIB_LIMIT: u32 = 256;
 
 /// The HTTP server's limits, in the units the server needs.
 impl Settings {
-    /// [`Self::max_body_kib`] in bytes.
+    /// [`Self::max_body_kib`] in bytes: the one limit on request bodies.
     pub fn max_body_bytes(&self) -> usize {
         usize::try_from(self.max_body_kib)
             .unwrap_or(usize::MAX)
@@ -330,8 +378,42 @@ fn origin_problem(origin: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod http_settings_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_leptos_toml_holds_exactly_the_defaults() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_CONFIG_FILE);
+        let read: Settings = Figment::new()
+            .merge(Toml::file_exact(&shipped))
+            .extract()
+            .expect("Leptos.toml is complete and valid");
+        assert_eq!(read, Settings::default());
+    }
+
+    #[test]
+    fn empty_strings_are_not_a_way_to_say_none() {
+        let settings = Settings {
+            token_issuer: Some(String::new()),
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("token_issuer"), "{error}");
+    }
+
+    #[test]
+    fn policies_convert_units_once() {
+        let settings = Settings::default();
+        assert_eq!(
+            settings.token_policy().lifetime,
+            Duration::from_secs(15 * 60)
+        );
+        assert_eq!(
+            settings.session_policy().refresh_lifetime,
+            Duration::from_secs(14 * 24 * 3600)
+        );
+        assert_eq!(settings.throttle_policy().reset_seconds, 720 * 60);
+    }
 
     #[test]
     fn accepts_origins_as_browsers_send_them() {

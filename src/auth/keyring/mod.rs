@@ -3,7 +3,10 @@
 //! by the token's `kid` in this keyring only; nothing in a token can point
 //! elsewhere.
 
+mod lifecycle;
+
 use std::fmt;
+use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +14,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub(crate) use self::lifecycle::{load_keyring, prepare_keyring, reload_keyring, rotate};
+
 /// The algorithms a signing key can be for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum KeyAlgorithm {
     /// HMAC-SHA256 with a shared secret (the FastAPI app's algorithm).
     HS256,
@@ -40,12 +46,36 @@ impl KeyAlgorithm {
             KeyAlgorithm::RS256 => "RS256",
         }
     }
+}
 
-    /// The algorithm named `name`.
-    pub fn parse(name: &str) -> Option<Self> {
+impl FromStr for KeyAlgorithm {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
         [Self::HS256, Self::EdDSA, Self::RS256]
             .into_iter()
             .find(|a| a.as_str() == name)
+            .ok_or_else(|| format!("unknown algorithm {name:?}: use HS256, EdDSA or RS256"))
+    }
+}
+
+impl TryFrom<String> for KeyAlgorithm {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        name.parse()
+    }
+}
+
+impl From<KeyAlgorithm> for String {
+    fn from(algorithm: KeyAlgorithm) -> String {
+        algorithm.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -216,11 +246,6 @@ impl Keyring {
     /// The key with id `kid`, if it is in the keyring.
     pub fn find(&self, kid: &str) -> Option<&SigningKey> {
         self.keys.iter().find(|key| key.kid == kid)
-    }
-
-    /// Every key, newest first.
-    pub fn keys(&self) -> &[SigningKey] {
-        &self.keys
     }
 
     /// The JSON Web Key Set of the public keys (asymmetric keys only).

@@ -11,17 +11,33 @@ use axum::http::header::{
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// For responses that are not pages (JSON, files): nothing may run or be framed.
-pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// For Swagger UI: its scripts, styles and images come from latchkey itself; it
 /// calls only latchkey's API.
-pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Sets the page's Content-Security-Policy, built around the nonce Leptos puts on
+/// its inline scripts. Runs in the context of every page (and server function,
+/// which has no nonce and needs no policy of its own).
+pub(super) fn set_page_csp() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+    if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce.to_string(), live_reload)) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
 
 /// For the app's pages: inline scripts only with this response's `nonce`, the
 /// WebAssembly module from this site, and nothing from other origins.
 /// `live_reload` (under `cargo leptos watch`) also allows the reload socket.
-pub fn page_csp(nonce: &str, live_reload: bool) -> String {
+fn page_csp(nonce: &str, live_reload: bool) -> String {
     let connect = if live_reload { "'self' ws:" } else { "'self'" };
     format!(
         "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
@@ -31,17 +47,25 @@ pub fn page_csp(nonce: &str, live_reload: bool) -> String {
 }
 
 /// The `Strict-Transport-Security` value for `max_age` seconds, or `None` for 0.
-pub fn hsts(max_age: u64) -> Option<HeaderValue> {
+fn hsts(max_age: u64) -> Option<HeaderValue> {
     if max_age == 0 {
         return None;
     }
     HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")).ok()
 }
 
+/// `docs` with Swagger UI's own Content-Security-Policy.
+pub(super) fn for_docs<S: Clone + Send + Sync + 'static>(docs: Router<S>) -> Router<S> {
+    docs.layer(SetResponseHeaderLayer::overriding(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ))
+}
+
 /// Adds the headers every response carries; a Content-Security-Policy set by a
 /// route (pages, Swagger UI) is kept, every other response gets [`DEFAULT_CSP`].
 /// With `hsts_max_age` > 0 every response also carries `Strict-Transport-Security`.
-pub fn apply(router: Router, hsts_max_age: u64) -> Router {
+pub(super) fn apply(router: Router, hsts_max_age: u64) -> Router {
     let router = match hsts(hsts_max_age) {
         Some(value) => router.layer(SetResponseHeaderLayer::overriding(
             STRICT_TRANSPORT_SECURITY,

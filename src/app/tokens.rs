@@ -1,6 +1,6 @@
-//! The browser's session: the access and refresh tokens in LocalStorage, their
-//! silent renewal while the app is open, and the server-function client that sends
-//! the access token as `Authorization: Bearer`.
+//! The browser's tokens: the access and refresh tokens of the user's session, kept
+//! in LocalStorage, renewed silently while the app is open, and the
+//! server-function client that sends the access token as `Authorization: Bearer`.
 //!
 //! The token exists only in the browser. Rendering on the server never reads it:
 //! token-dependent parts render a neutral state and fill in after hydration.
@@ -20,11 +20,12 @@ use crate::model::TokenResponse;
 use leptos::web_sys;
 
 /// LocalStorage key of the access token.
-pub const TOKEN_KEY: &str = "latchkey.access_token";
+const TOKEN_KEY: &str = "latchkey.access_token";
 /// LocalStorage key of the refresh token.
-pub const REFRESH_KEY: &str = "latchkey.refresh_token";
+const REFRESH_KEY: &str = "latchkey.refresh_token";
 /// LocalStorage key of the access token's expiry (milliseconds since the epoch).
-pub const EXPIRES_KEY: &str = "latchkey.access_expires_at";
+#[cfg(feature = "hydrate")]
+const EXPIRES_KEY: &str = "latchkey.access_expires_at";
 
 /// How long before its expiry an access token is renewed, in milliseconds.
 #[cfg(feature = "hydrate")]
@@ -45,7 +46,7 @@ pub fn remember(tokens: &TokenResponse) {
             .and_then(|_| gloo_storage::LocalStorage::set(REFRESH_KEY, &tokens.refresh_token))
             .and_then(|_| gloo_storage::LocalStorage::set(EXPIRES_KEY, expires_at));
         if let Err(e) = stored {
-            leptos::logging::warn!("cannot store the session: {e}");
+            leptos::logging::warn!("cannot store the tokens: {e}");
         }
         schedule_renewal();
     }
@@ -67,7 +68,7 @@ pub fn forget() {
 /// Ends the session on the server (so its tokens die everywhere), then forgets it.
 pub async fn sign_out() {
     if let Some(refresh_token) = read::<String>(REFRESH_KEY)
-        && let Err(e) = super::server_fns::logout(refresh_token).await
+        && let Err(e) = super::server_fns::end_session(refresh_token).await
     {
         leptos::logging::warn!("the server could not end the session: {e}");
     }

@@ -1,4 +1,4 @@
-//! Setting up the keyring at start-up and rotating it.
+//! The keyring in the store: set up at start-up, read again, and rotated.
 //!
 //! Keys live in the store, so every instance signs and verifies with the same ones.
 //! On first start the keyring gets `LATCHKEY_SECRET_KEY` (an HS256 secret) if set,
@@ -11,9 +11,11 @@
 use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
+use std::time::Duration;
 
-use super::keyring::{BadKey, KeyAlgorithm, KeyMaterial, Keyring, SigningKey};
-use crate::store::{Store, StoreError, StoredKey, unix_now};
+use super::{BadKey, KeyAlgorithm, KeyMaterial, Keyring, SigningKey};
+use crate::clock::{seconds, unix_now};
+use crate::store::{Store, StoreError, StoredKey};
 
 /// Name of the key file older versions generated inside the data directory.
 pub const LEGACY_KEY_FILE: &str = "secret.key";
@@ -55,14 +57,14 @@ pub enum KeyError {
 }
 
 /// Makes sure the store has a signing key (see the module documentation) and
-/// returns the keyring. `lifetime_seconds` is the access token lifetime, for how
+/// returns the keyring. `token_lifetime` is the access token lifetime, for how
 /// long a replaced key keeps verifying.
 pub async fn prepare_keyring(
     store: &dyn Store,
     env_key: Option<String>,
     data_dir: &Path,
     algorithm: KeyAlgorithm,
-    lifetime_seconds: u64,
+    token_lifetime: Duration,
 ) -> Result<Keyring, KeyError> {
     if let Some(key) = env_key {
         if algorithm != KeyAlgorithm::HS256 {
@@ -92,7 +94,7 @@ pub async fn prepare_keyring(
             to = algorithm.as_str(),
             "signing_algorithm changed: rotating to a new key"
         );
-        rotate(store, algorithm, lifetime_seconds).await?;
+        rotate(store, algorithm, token_lifetime).await?;
         return load_keyring(store).await;
     }
     Ok(keyring)
@@ -130,19 +132,20 @@ pub async fn reload_keyring(
 }
 
 /// Adds a new key of `algorithm` that signs from now on; the others keep verifying
-/// for `lifetime_seconds` (and a minute of leeway), then retire.
+/// for `token_lifetime` (and a minute of leeway), then retire.
 pub async fn rotate(
     store: &dyn Store,
     algorithm: KeyAlgorithm,
-    lifetime_seconds: u64,
+    token_lifetime: Duration,
 ) -> Result<SigningKey, KeyError> {
     let material = KeyMaterial::generate(algorithm)?;
     let (key, _) = add(store, material).await?;
-    let lifetime = i64::try_from(lifetime_seconds).unwrap_or(i64::MAX);
     store
         .retire_signing_keys_except(
             &key.kid,
-            unix_now().saturating_add(lifetime).saturating_add(60),
+            unix_now()
+                .saturating_add(seconds(token_lifetime))
+                .saturating_add(60),
         )
         .await?;
     Ok(key)

@@ -1,0 +1,23 @@
+//! What every handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::auth::AuthService;
+use crate::items::Items;
+use crate::settings::Settings;
+
+/// The server's state, built once at start-up (`server::build_state`).
+#[derive(Clone, FromRef)]
+pub(crate) struct AppState {
+    /// Leptos's settings (site root, output name, …).
+    pub leptos_options: LeptosOptions,
+    /// The auth core.
+    pub auth: Arc<AuthService>,
+    /// The users' items.
+    pub items: Items,
+    /// The configuration the server started with.
+    pub settings: Arc<Settings>,
+}
