@@ -98,3 +98,15 @@ ensure_chromium() {
     _apt_install chromium
   fi
 }
+
+SCHEMATHESIS_VERSION=4.32.5
+
+ensure_schemathesis() {
+  if schemathesis --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+    log "schemathesis $SCHEMATHESIS_VERSION: present"
+    return
+  fi
+  log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI)"
+  python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  hash -r
+}

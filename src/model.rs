@@ -17,22 +17,15 @@ pub struct User {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewAccount {
-    /// 1 to 64 characters, no spaces, control characters or `:`.
-    #[cfg_attr(
-        feature = "ssr",
-        schema(min_length = 1, max_length = 64, pattern = r"^[^\s:\p{Cc}]+$")
-    )]
+    /// No spaces, control characters or `:`.
     pub username: String,
-    /// A valid email address of at most 254 characters.
+    /// A valid email address.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 254))]
     pub email: Option<String>,
-    /// At most 200 characters.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub full_name: Option<String>,
-    /// 8 to 256 characters, not containing the username, not common or easy to guess.
-    #[cfg_attr(feature = "ssr", schema(format = Password, min_length = 8, max_length = 256))]
+    /// Not containing the username, not common or easy to guess.
+    #[cfg_attr(feature = "ssr", schema(format = Password))]
     pub password: String,
 }
 

@@ -22,6 +22,17 @@ pub const MAX_ITEM_ID_CHARS: usize = 128;
 /// Longest item description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
+/// [`check_username`]'s characters as a JSON Schema pattern, for the OpenAPI
+/// document: no whitespace, no control character, no `:`.
+#[cfg(feature = "ssr")]
+pub const USERNAME_PATTERN: &str = r"^[^\s:\x00-\x1f\x7f-\x9f]+$";
+
+/// [`NewItem::violations`]'s characters of an item id as a JSON Schema pattern:
+/// no control character, and not only whitespace.
+#[cfg(feature = "ssr")]
+pub const ITEM_ID_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
 /// A form field that a rule is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -38,7 +38,7 @@ pub(crate) async fn logout(
 #[allow(dead_code)]
 pub(crate) struct RevokeRequest {
     /// An access token or a refresh token.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1)]
     token: String,
     /// `access_token` or `refresh_token`; optional, both are recognised anyway.
     token_type_hint: Option<String>,

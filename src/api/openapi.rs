@@ -12,8 +12,9 @@ use super::{items, jwks, logout, token, users};
 use crate::auth::Scope;
 use crate::model::{Item, NewAccount, NewItem, TokenResponse, User};
 use crate::rules::{
-    MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_FULL_NAME_CHARS, MAX_ITEM_ID_CHARS,
-    MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+    ITEM_ID_PATTERN, MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_FULL_NAME_CHARS,
+    MAX_ITEM_ID_CHARS, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+    USERNAME_PATTERN,
 };
 
 /// The JSON API's OpenAPI document.
@@ -83,6 +84,14 @@ impl Modify for FieldRules {
                 property.max_length = Some(max);
             }
         }
+        for (schema, field, pattern) in [
+            ("NewAccount", "username", USERNAME_PATTERN),
+            ("NewItem", "item_id", ITEM_ID_PATTERN),
+        ] {
+            if let Some(Schema::Object(property)) = property_mut(components, schema, field) {
+                property.pattern = Some(pattern.into());
+            }
+        }
     }
 }
 
@@ -98,5 +107,27 @@ fn property_mut<'a>(
             RefOr::Ref(_) => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_states_the_limits_of_the_rules() {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        let password = &schemas["NewAccount"]["properties"]["password"];
+        assert_eq!(password["minLength"], MIN_PASSWORD_CHARS);
+        assert_eq!(password["maxLength"], MAX_PASSWORD_CHARS);
+        let item_id = &schemas["NewItem"]["properties"]["item_id"];
+        assert_eq!(item_id["minLength"], 1);
+        assert_eq!(item_id["maxLength"], MAX_ITEM_ID_CHARS);
+        assert_eq!(item_id["pattern"], ITEM_ID_PATTERN);
+        assert_eq!(
+            schemas["NewAccount"]["properties"]["username"]["pattern"],
+            USERNAME_PATTERN
+        );
     }
 }
