@@ -296,8 +296,8 @@ fn malformed_or_wrong_basic_credentials_are_refused() {
             basic("j\u{43e}hndoe:secret".as_bytes()),
         ),
         (
-            // As long as the header limit (16 KiB) lets through; tests/http_limits.rs
-            // covers longer headers (431).
+            // As long as the header limit (16 KiB) lets through; longer headers
+            // (431): `bad_input` and `http_limits`.
             "an 8 KiB password",
             basic(format!("johndoe:{}", "s".repeat(8 * 1024)).as_bytes()),
         ),

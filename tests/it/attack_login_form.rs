@@ -383,7 +383,7 @@ fn grant_types_other_than_password_are_refused() {
         "password\0",
         "passwords",
         "client_credentials",
-        // (refresh_token is a grant latchkey takes: see tests/sessions.rs)
+        // (refresh_token is a grant latchkey takes: see `refresh_and_revocation`)
         "authorization_code",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {

@@ -382,7 +382,8 @@ fn other_algorithms_are_refused_even_with_the_real_key() {
 /// Key confusion: a server signing with `algorithm` (a public-key algorithm)
 /// publishes its public key; HS256 tokens whose HMAC secret is that key, in every
 /// form an attacker would try, with the real `kid` and the issued claims, are
-/// refused, while the server's own token verifies (with the JWKS too).
+/// refused, while the server's own token verifies (with the JWKS, and with the
+/// DER made from it, too).
 fn assert_public_key_is_no_hmac_secret(algorithm: &str) {
     let server = TestServer::start_with_fastapi_users(&[("LATCHKEY_SIGNING_ALGORITHM", algorithm)]);
     let token = server.login("johndoe", "secret", Some("me"));
@@ -392,7 +393,14 @@ fn assert_public_key_is_no_hmac_secret(algorithm: &str) {
     assert_access_works(&server, &token, "johndoe");
     let jwk = jwk_of(&published, &token);
     let claims = jwt_segment(&token, 1);
-    for (form, secret) in public_key_as_secrets(jwk) {
+    let forms = public_key_as_secrets(jwk);
+    // The forms are of the server's key: the issued token verifies with its DER.
+    let (_, der) = forms
+        .iter()
+        .find(|(form, _)| *form == "the DER")
+        .expect("a DER form");
+    assert_verifies_with_public_key_der(&token, der);
+    for (form, secret) in forms {
         for (alg_name, alg) in [
             ("HS256", Algorithm::HS256),
             ("HS384", Algorithm::HS384),

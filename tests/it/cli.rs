@@ -130,7 +130,7 @@ fn reimport_updates_existing_users() {
 
     let mut users = fastapi_users();
     // The login upgraded johndoe's hash: the file's old one would be a new password,
-    // which ends his sessions (tests/sessions.rs). Only his profile changes here.
+    // which ends his sessions (`sessions`). Only his profile changes here.
     users["johndoe"]["hashed_password"] = json!(server.stored_password_hash("johndoe"));
     users["johndoe"]["full_name"] = json!("Johnny Doe");
     users["johndoe"]["email"] = json!("johnny@example.com");

@@ -5,14 +5,9 @@ use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A server with the FastAPI app's users imported.
-fn server_with_fastapi_users() -> TestServer {
-    TestServer::start_with_fastapi_users(&[])
-}
-
 #[test]
 fn users_me_with_and_without_slash_shows_exactly_the_public_fields() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let token = server.login("johndoe", "secret", Some("me"));
     let expected = json!({
         "username": "johndoe",
@@ -30,7 +25,7 @@ fn users_me_with_and_without_slash_shows_exactly_the_public_fields() {
 
 #[test]
 fn users_me_items_needs_both_scopes() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let both = server.login("johndoe", "secret", Some("me items"));
     let (status, _, body) = parts(server.get("/users/me/items/", Auth::Bearer(&both)));
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -54,7 +49,7 @@ fn users_me_items_needs_both_scopes() {
 
 #[test]
 fn users_me_refuses_a_token_without_scope_me() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let items_only = server.login("johndoe", "secret", Some("items"));
     assert_error(
         server.get("/users/me/", Auth::Bearer(&items_only)),
@@ -101,7 +96,7 @@ fn no_authorization_header_is_not_authenticated() {
 
 #[test]
 fn a_scheme_other_than_bearer_is_not_authenticated() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let token = server.login("johndoe", "secret", None);
     let header = format!("Token {token}");
     for path in ["/users/me/", "/users/me/items/", "/status/"] {
@@ -116,7 +111,7 @@ fn a_scheme_other_than_bearer_is_not_authenticated() {
 
 #[test]
 fn bearer_scheme_is_case_insensitive() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let token = server.login("johndoe", "secret", None);
     let response = server.get("/users/me/", Auth::Raw(&format!("bearer {token}")));
     assert_eq!(response.status(), StatusCode::OK);
@@ -141,7 +136,7 @@ fn a_disabled_user_over_basic_is_inactive_on_users_me_but_passes_status() {
     // FastAPI's get_current_active_user refuses a disabled user; get_current_user
     // (behind /status/) does not look at `disabled`. Alice is disabled by the
     // import, bob by `user add --disabled`.
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     server.add_user("bob", "pw-bob", &["--disabled"]);
     for (username, password) in [("alice", "secretalice"), ("bob", "pw-bob")] {
         let basic = Auth::Basic(username, password);
@@ -162,7 +157,7 @@ fn a_disabled_user_over_basic_is_inactive_on_users_me_but_passes_status() {
 
 #[test]
 fn http_basic_opens_users_me_and_items() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let (status, _, body) = parts(server.get("/users/me/", Auth::Basic("johndoe", "secret")));
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["username"], "johndoe");
@@ -187,7 +182,7 @@ fn http_basic_grants_only_the_users_scopes() {
 
 #[test]
 fn wrong_basic_password_gets_a_basic_challenge() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     for path in ["/users/me/", "/users/me/items/", "/status/"] {
         let response = server.get(path, Auth::Basic("johndoe", "wrong"));
         let (status, headers, body) = parts(response);

@@ -171,7 +171,8 @@ fn short_key_file_stops_the_server() {
 fn a_token_minted_like_the_fastapi_app_is_refused() {
     // PyJWT's jwt.encode({"sub", "scopes", "exp"}, SECRET_KEY, algorithm="HS256"):
     // right key, but no key id, no token type and no session that could be ended,
-    // so it could never be revoked. Clients of the FastAPI app log in again.
+    // so it could never be revoked. Clients of the FastAPI app log in again. (Each
+    // of these alone: `attack_tokens` and `attack_token_claims`.)
     let server = server_with_shared_key();
     let token = sign_hs256(
         &json!({"sub": "johndoe", "scopes": ["me", "items"], "exp": now() + 600}),

@@ -240,6 +240,39 @@ pub fn public_key_as_secrets(jwk: &Value) -> Vec<(&'static str, Vec<u8>)> {
     forms
 }
 
+/// Asserts the signature of `token` (EdDSA or RS256) verifies with the public key
+/// whose SubjectPublicKeyInfo DER is `der`: what [`public_key_as_secrets`] makes
+/// is the key that signed it.
+#[track_caller]
+pub fn assert_verifies_with_public_key_der(token: &str, der: &[u8]) {
+    use sha2::Digest as _;
+    let [header, payload, signature] = segments(token);
+    let message = format!("{header}.{payload}");
+    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    match jwt_segment(token, 0)["alg"].as_str() {
+        Some("EdDSA") => {
+            use ed25519_dalek::pkcs8::DecodePublicKey as _;
+            let key = ed25519_dalek::VerifyingKey::from_public_key_der(der).expect("Ed25519 DER");
+            let signature =
+                ed25519_dalek::Signature::from_slice(&signature).expect("an Ed25519 signature");
+            key.verify_strict(message.as_bytes(), &signature)
+                .expect("the token verifies with the DER key");
+        }
+        Some("RS256") => {
+            use rsa::pkcs8::DecodePublicKey as _;
+            let key = rsa::RsaPublicKey::from_public_key_der(der).expect("RSA DER");
+            let hashed = sha2::Sha256::digest(message.as_bytes());
+            key.verify(
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                &hashed,
+                &signature,
+            )
+            .expect("the token verifies with the DER key");
+        }
+        other => panic!("not a public-key algorithm: {other:?}"),
+    }
+}
+
 /// `der` as a PEM block labelled `label`, lines of 64 characters.
 fn pem(label: &str, der: &[u8]) -> String {
     let body = STANDARD.encode(der);
