@@ -324,8 +324,17 @@ fn a_request_in_flight_is_answered_after_sigterm() {
     let mut server = TestServer::start();
     let mut stream = connect(&server);
     let body = "username=nobody&password=nothing";
-    let head = post_head("/token", "application/x-www-form-urlencoded", body.len());
+    let head = format!(
+        "POST /token HTTP/1.1\r\nHost: latchkey\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).unwrap();
+    // The server asks for the body once its handler reads it: the request is in
+    // flight (not a connection still waiting to be accepted, or an idle one).
+    let interim = read_response(&mut stream).expect("100 Continue");
+    assert_eq!(interim.status, 100, "{interim:?}");
     stream.write_all(&body.as_bytes()[..5]).unwrap();
     let client = thread::spawn(move || {
         thread::sleep(Duration::from_secs(1));
