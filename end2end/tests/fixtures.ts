@@ -232,6 +232,25 @@ export function jwtParts(token: string): {
   return { header, claims };
 }
 
+/**
+ * The header and claims of an access token the server just issued to `username`,
+ * once the same header and claims, signed again with the server's key, are seen
+ * accepted by `/users/me/`. A token rebuilt from them that is then refused is
+ * refused for what the test changed, never for how it was rebuilt (a wrong key,
+ * a header or claim lost on the way).
+ */
+export async function genuineTokenParts(
+  request: APIRequestContext,
+  username: string,
+  password: string,
+): Promise<{ header: Record<string, unknown>; claims: Record<string, unknown> }> {
+  const { header, claims } = jwtParts(await apiToken(request, username, password));
+  const resigned = signJwt(claims, serverSecretKey(), header);
+  const control = await request.get("/users/me/", { headers: { Authorization: `Bearer ${resigned}` } });
+  expect(control.status(), "the issued token signed again unchanged is accepted").toBe(200);
+  return { header, claims };
+}
+
 /** The tokens of a `POST /token` answer. */
 export async function apiTokens(
   request: APIRequestContext,

@@ -3,12 +3,10 @@
 //! counts survive a restart, spoofed forwarding headers change nothing, and the
 //! password-hashing queue answers 503 when full.
 
-mod common;
-
 use std::thread;
 use std::time::Duration;
 
-use common::{Auth, TestServer, parts};
+use crate::support::{Auth, TestServer, parts};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -25,12 +23,6 @@ fn server(env: &[(&str, &str)]) -> TestServer {
     server.add_user("johndoe", "correct horse battery", &[]);
     server.add_user("janedoe", "staple gun yellow", &[]);
     server
-}
-
-fn login_status(server: &TestServer, username: &str, password: &str) -> StatusCode {
-    server
-        .token_request(&[("username", username), ("password", password)])
-        .status()
 }
 
 /// Asserts a 429 with the throttle's body and a `Retry-After` of at most
@@ -57,18 +49,12 @@ fn an_account_is_blocked_after_its_failures_even_for_the_right_password() {
     let server = server(&[]);
     for attempt in 1..=3 {
         assert_eq!(
-            login_status(&server, "johndoe", "wrong"),
+            server.login_status("johndoe", "wrong"),
             StatusCode::UNAUTHORIZED,
             "attempt {attempt}"
         );
     }
-    assert_throttled(
-        server.token_request(&[
-            ("username", "johndoe"),
-            ("password", "correct horse battery"),
-        ]),
-        60,
-    );
+    assert_throttled(server.login_attempt("johndoe", "correct horse battery"), 60);
     // HTTP Basic is the same password check, so it is blocked too.
     assert_throttled(
         server.get(
@@ -79,7 +65,7 @@ fn an_account_is_blocked_after_its_failures_even_for_the_right_password() {
     );
     // Another account from the same client is not blocked.
     assert_eq!(
-        login_status(&server, "janedoe", "staple gun yellow"),
+        server.login_status("janedoe", "staple gun yellow"),
         StatusCode::OK
     );
 }
@@ -88,22 +74,16 @@ fn an_account_is_blocked_after_its_failures_even_for_the_right_password() {
 fn blocks_grow_with_further_failures() {
     let server = server(&[("LATCHKEY_THROTTLE_BASE_SECONDS", "2")]);
     for _ in 0..3 {
-        login_status(&server, "johndoe", "wrong");
+        server.login_status("johndoe", "wrong");
     }
-    let first = assert_throttled(
-        server.token_request(&[("username", "johndoe"), ("password", "wrong")]),
-        2,
-    );
+    let first = assert_throttled(server.login_attempt("johndoe", "wrong"), 2);
     thread::sleep(Duration::from_millis(2100));
     // The block is over: the next failure is answered 401 and blocks twice as long.
     assert_eq!(
-        login_status(&server, "johndoe", "wrong"),
+        server.login_status("johndoe", "wrong"),
         StatusCode::UNAUTHORIZED
     );
-    let second = assert_throttled(
-        server.token_request(&[("username", "johndoe"), ("password", "wrong")]),
-        4,
-    );
+    let second = assert_throttled(server.login_attempt("johndoe", "wrong"), 4);
     assert!(second >= 3, "blocked {first} s, then {second} s");
 }
 
@@ -111,23 +91,23 @@ fn blocks_grow_with_further_failures() {
 fn a_block_ends_and_a_success_forgets_the_failures() {
     let server = server(&[("LATCHKEY_THROTTLE_BASE_SECONDS", "1")]);
     for _ in 0..3 {
-        login_status(&server, "johndoe", "wrong");
+        server.login_status("johndoe", "wrong");
     }
     assert_eq!(
-        login_status(&server, "johndoe", "correct horse battery"),
+        server.login_status("johndoe", "correct horse battery"),
         StatusCode::TOO_MANY_REQUESTS
     );
     thread::sleep(Duration::from_millis(2100));
     assert_eq!(
-        login_status(&server, "johndoe", "correct horse battery"),
+        server.login_status("johndoe", "correct horse battery"),
         StatusCode::OK
     );
     // The count started over: two failures do not block.
     for _ in 0..2 {
-        login_status(&server, "johndoe", "wrong");
+        server.login_status("johndoe", "wrong");
     }
     assert_eq!(
-        login_status(&server, "johndoe", "correct horse battery"),
+        server.login_status("johndoe", "correct horse battery"),
         StatusCode::OK
     );
 }
@@ -139,7 +119,7 @@ fn unknown_usernames_are_throttled_exactly_like_real_ones() {
     for username in ["johndoe", "nobody-here"] {
         let mut statuses = Vec::new();
         for _ in 0..4 {
-            statuses.push(login_status(&server, username, "wrong").as_u16());
+            statuses.push(server.login_status(username, "wrong").as_u16());
         }
         answers.push(statuses);
     }
@@ -151,16 +131,10 @@ fn unknown_usernames_are_throttled_exactly_like_real_ones() {
 fn the_block_survives_a_restart() {
     let mut server = server(&[]);
     for _ in 0..3 {
-        login_status(&server, "johndoe", "wrong");
+        server.login_status("johndoe", "wrong");
     }
     server.restart();
-    assert_throttled(
-        server.token_request(&[
-            ("username", "johndoe"),
-            ("password", "correct horse battery"),
-        ]),
-        60,
-    );
+    assert_throttled(server.login_attempt("johndoe", "correct horse battery"), 60);
 }
 
 #[test]
@@ -172,18 +146,12 @@ fn password_spraying_across_usernames_is_caught_per_address() {
     for n in 0..5 {
         let username = format!("user{n}");
         assert_eq!(
-            login_status(&server, &username, "Summer2026!"),
+            server.login_status(&username, "Summer2026!"),
             StatusCode::UNAUTHORIZED
         );
     }
     // Every account is now refused from this client, the real one included.
-    assert_throttled(
-        server.token_request(&[
-            ("username", "johndoe"),
-            ("password", "correct horse battery"),
-        ]),
-        60,
-    );
+    assert_throttled(server.login_attempt("johndoe", "correct horse battery"), 60);
 }
 
 #[test]

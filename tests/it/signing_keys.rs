@@ -2,12 +2,7 @@
 //! rotation keeps older tokens valid, EdDSA and RS256 keys are published as a JWKS
 //! that verifies tokens without any secret, and issuer/audience are enforced.
 
-mod common;
-
-use common::{Auth, SHARED_KEY, TestServer, jwt_segment, parts};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use reqwest::StatusCode;
-use serde_json::Value;
+use crate::support::*;
 
 fn server_with(env: &[(&str, &str)]) -> TestServer {
     let server = TestServer::start_with(env);
@@ -17,54 +12,6 @@ fn server_with(env: &[(&str, &str)]) -> TestServer {
 
 fn login(server: &TestServer) -> String {
     server.login("nina", "pw-nina-long", None)
-}
-
-fn kid(token: &str) -> String {
-    jwt_segment(token, 0)["kid"]
-        .as_str()
-        .expect("a kid")
-        .to_owned()
-}
-
-#[track_caller]
-fn assert_works(server: &TestServer, token: &str, case: &str) {
-    let status = server.get("/users/me/", Auth::Bearer(token)).status();
-    assert_eq!(status, StatusCode::OK, "{case}");
-}
-
-fn jwks(server: &TestServer) -> Value {
-    let (status, _, body) = parts(server.get("/.well-known/jwks.json", Auth::None));
-    assert_eq!(status, StatusCode::OK);
-    body
-}
-
-/// Verifies `token` with nothing but the published JWKS, as another service would.
-fn verify_with_jwks(jwks: &Value, token: &str) -> Value {
-    let kid = kid(token);
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .unwrap_or_else(|| panic!("kid {kid} is not in the JWKS {jwks}"));
-    let (key, algorithm) = match jwk["kty"].as_str() {
-        Some("OKP") => (
-            DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap(),
-            Algorithm::EdDSA,
-        ),
-        Some("RSA") => (
-            DecodingKey::from_rsa_components(
-                jwk["n"].as_str().unwrap(),
-                jwk["e"].as_str().unwrap(),
-            )
-            .unwrap(),
-            Algorithm::RS256,
-        ),
-        other => panic!("unexpected kty {other:?}"),
-    };
-    jsonwebtoken::decode::<Value>(token, &key, &Validation::new(algorithm))
-        .expect("the token verifies with the published key")
-        .claims
 }
 
 #[test]
@@ -86,13 +33,13 @@ fn rotation_adds_a_signing_key_and_older_tokens_keep_working() {
     let new_kid = output.trim().rsplit(' ').next().unwrap().to_owned();
     assert_ne!(new_kid, kid(&before));
     // The running server keeps verifying the old key's tokens.
-    assert_works(&server, &before, "old token, same process");
+    assert_access_works(&server, &before, "nina");
 
     server.restart();
     let after = login(&server);
     assert_eq!(kid(&after), new_kid, "new tokens use the new key");
-    assert_works(&server, &before, "old token after a restart");
-    assert_works(&server, &after, "new token");
+    assert_access_works(&server, &before, "nina");
+    assert_access_works(&server, &after, "nina");
 
     let list = server.cli_ok(&["key", "list"], None);
     assert!(
@@ -111,18 +58,17 @@ fn rotation_adds_a_signing_key_and_older_tokens_keep_working() {
 #[test]
 fn a_running_server_meets_a_rotated_key_on_another_instance() {
     let one = server_with(&[]);
-    let url = format!("sqlite://{}", one.data_dir().join("latchkey.db").display());
-    let two = TestServer::start_with(&[("DATABASE_URL", url.as_str())]);
+    let two = TestServer::start_sharing_database(&one, &[]);
     let rotated = one.cli_ok(&["key", "rotate"], None);
     let new_kid = rotated.trim().rsplit(' ').next().unwrap().to_owned();
     // A server started after the rotation signs with the new key ...
-    let three = TestServer::start_with(&[("DATABASE_URL", url.as_str())]);
+    let three = TestServer::start_sharing_database(&one, &[]);
     let token = three.login("nina", "pw-nina-long", None);
     assert_eq!(kid(&token), new_kid);
     // ... and the ones started before accept it at once (an unknown kid makes them
     // read the keyring again).
-    assert_works(&one, &token, "first instance");
-    assert_works(&two, &token, "second instance");
+    assert_access_works(&one, &token, "nina");
+    assert_access_works(&two, &token, "nina");
 }
 
 #[test]
@@ -131,7 +77,7 @@ fn eddsa_and_rs256_tokens_verify_with_the_published_keys_alone() {
         let server = server_with(&[("LATCHKEY_SIGNING_ALGORITHM", algorithm)]);
         let token = login(&server);
         assert_eq!(jwt_segment(&token, 0)["alg"], algorithm);
-        assert_works(&server, &token, algorithm);
+        assert_access_works(&server, &token, "nina");
         let published = jwks(&server);
         let keys = published["keys"].as_array().unwrap();
         assert_eq!(keys.len(), 1, "{published}");
@@ -156,8 +102,8 @@ fn changing_the_algorithm_rotates_and_keeps_older_tokens() {
     server.launch();
     let eddsa = login(&server);
     assert_eq!(jwt_segment(&eddsa, 0)["alg"], "EdDSA");
-    assert_works(&server, &hs256, "the HS256 token of before");
-    assert_works(&server, &eddsa, "the new EdDSA token");
+    assert_access_works(&server, &hs256, "nina");
+    assert_access_works(&server, &eddsa, "nina");
     verify_with_jwks(&jwks(&server), &eddsa);
 }
 
@@ -187,29 +133,28 @@ fn a_secret_key_with_an_asymmetric_algorithm_stops_the_server() {
 
 #[test]
 fn issuer_and_audience_are_carried_and_required() {
-    let one = server_with(&[
+    let configured = [
         ("LATCHKEY_TOKEN_ISSUER", "https://login.example"),
         ("LATCHKEY_TOKEN_AUDIENCE", "items-api"),
-    ]);
+    ];
+    let one = server_with(&configured);
     let token = login(&one);
     let claims = jwt_segment(&token, 1);
     assert_eq!(claims["iss"], "https://login.example");
     assert_eq!(claims["aud"], "items-api");
-    assert_works(&one, &token, "its own issuer");
-    let url = format!("sqlite://{}", one.data_dir().join("latchkey.db").display());
+    assert_access_works(&one, &token, "nina");
+    // Another instance of the same settings takes it: it shares keys and sessions.
+    let same = TestServer::start_sharing_database(&one, &configured);
+    assert_access_works(&same, &token, "nina");
+    // One setting changed: refused.
     for (setting, value) in [
         ("LATCHKEY_TOKEN_ISSUER", "https://other.example"),
         ("LATCHKEY_TOKEN_AUDIENCE", "other-api"),
     ] {
-        let mut env = vec![
-            ("DATABASE_URL", url.as_str()),
-            ("LATCHKEY_TOKEN_ISSUER", "https://login.example"),
-            ("LATCHKEY_TOKEN_AUDIENCE", "items-api"),
-        ];
+        let mut env = configured.to_vec();
         env.retain(|(k, _)| *k != setting);
         env.push((setting, value));
-        let other = TestServer::start_with(&env);
-        let status = other.get("/users/me/", Auth::Bearer(&token)).status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{setting}={value}");
+        let other = TestServer::start_sharing_database(&one, &env);
+        assert_token_refused(&other, &token, &format!("{setting}={value}"));
     }
 }

@@ -2,9 +2,7 @@
 //! logins, refreshes, failures, sign-ups and revocations leaves no password, token,
 //! refresh token, signing key or password hash in what the server printed.
 
-mod common;
-
-use common::{Auth, SHARED_KEY, TestServer, parts};
+use crate::support::{Auth, SHARED_KEY, TestServer, parts};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -1,27 +1,13 @@
 //! `POST /token`: the OAuth2 password grant, its errors, the scopes it grants, the
 //! token it issues, and the rehash of old password hashes at login.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-/// A server with the FastAPI app's users imported.
-fn server_with_fastapi_users() -> TestServer {
-    let server = TestServer::start();
-    server.import_fastapi_users();
-    server
-}
-
-fn missing(field: &str) -> Value {
-    json!({"type": "missing", "loc": ["body", field], "msg": "Field required", "input": null})
-}
+use serde_json::json;
 
 #[test]
 fn issues_a_bearer_token_with_scope_and_no_store() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let response = server.token_request(&[
         ("grant_type", "password"),
         ("username", "johndoe"),
@@ -53,48 +39,19 @@ fn issues_a_bearer_token_with_scope_and_no_store() {
 }
 
 #[test]
-fn wrong_password_and_unknown_user_get_the_same_401() {
-    let server = server_with_fastapi_users();
-    let (wrong_status, wrong_headers, wrong_body) =
-        parts(server.token_request(&[("username", "johndoe"), ("password", "Secret")]));
-    let (unknown_status, unknown_headers, unknown_body) =
-        parts(server.token_request(&[("username", "nobody"), ("password", "secret")]));
-    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        wrong_body,
-        json!({"detail": "Incorrect username or password"})
-    );
-    assert_eq!(challenge(&wrong_headers), Some("Bearer"));
-    assert_eq!(unknown_status, wrong_status);
-    assert_eq!(unknown_body, wrong_body);
-    // Every header but the date is the same: nothing tells the two apart.
-    let comparable = |headers: &reqwest::header::HeaderMap| {
-        let mut list: Vec<(String, String)> = headers
-            .iter()
-            .filter(|(name, _)| *name != reqwest::header::DATE)
-            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
-            .collect();
-        list.sort();
-        list
-    };
-    assert_eq!(comparable(&unknown_headers), comparable(&wrong_headers));
-}
-
-#[test]
 fn missing_username_is_a_fastapi_422() {
     let server = TestServer::start();
     let (status, _, body) = parts(server.token_request(&[("password", "secret")]));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body, json!({"detail": [missing("username")]}));
+    assert_eq!(body, json!({"detail": [missing_field("username")]}));
 }
 
 #[test]
 fn empty_password_counts_as_missing() {
     let server = TestServer::start();
-    let (status, _, body) =
-        parts(server.token_request(&[("username", "johndoe"), ("password", "")]));
+    let (status, _, body) = parts(server.login_attempt("johndoe", ""));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body, json!({"detail": [missing("password")]}));
+    assert_eq!(body, json!({"detail": [missing_field("password")]}));
 }
 
 #[test]
@@ -108,7 +65,7 @@ fn both_fields_missing_list_username_then_password() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
         assert_eq!(
             body,
-            json!({"detail": [missing("username"), missing("password")]}),
+            json!({"detail": [missing_field("username"), missing_field("password")]}),
             "{form:?}"
         );
     }
@@ -116,7 +73,7 @@ fn both_fields_missing_list_username_then_password() {
 
 #[test]
 fn grant_type_other_than_password_is_a_pattern_mismatch() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let (status, _, body) = parts(server.token_request(&[
         ("grant_type", "foo"),
         ("username", "johndoe"),
@@ -136,33 +93,16 @@ fn grant_type_other_than_password_is_a_pattern_mismatch() {
 }
 
 #[test]
-fn a_json_body_is_missing_username_and_password() {
-    let server = server_with_fastapi_users();
-    let response = server
-        .client()
-        .post(server.url("/token"))
-        .json(&json!({"username": "johndoe", "password": "secret"}))
-        .send()
-        .unwrap();
-    let (status, _, body) = parts(response);
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        body,
-        json!({"detail": [missing("username"), missing("password")]})
-    );
-}
-
-#[test]
 fn disabled_user_with_the_right_password_is_inactive() {
-    let server = server_with_fastapi_users();
-    let response = server.token_request(&[("username", "alice"), ("password", "secretalice")]);
+    let server = TestServer::start_with_fastapi_users(&[]);
+    let response = server.login_attempt("alice", "secretalice");
     assert_error(response, 400, "Inactive user", None);
 }
 
 #[test]
 fn disabled_user_with_a_wrong_password_gets_the_usual_401() {
-    let server = server_with_fastapi_users();
-    let response = server.token_request(&[("username", "alice"), ("password", "wrong")]);
+    let server = TestServer::start_with_fastapi_users(&[]);
+    let response = server.login_attempt("alice", "wrong");
     assert_error(
         response,
         401,
@@ -173,7 +113,7 @@ fn disabled_user_with_a_wrong_password_gets_the_usual_401() {
 
 #[test]
 fn no_scope_asked_grants_all_the_user_may_have() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     server.add_user("meonly", "pw-meonly", &["--scopes", "me"]);
     assert_eq!(
         server.login_response("johndoe", "secret", None)["scope"],
@@ -200,14 +140,14 @@ fn asked_scopes_the_user_lacks_are_not_granted() {
 
 #[test]
 fn asking_a_subset_grants_only_that_subset() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let body = server.login_response("johndoe", "secret", Some("items"));
     assert_eq!(body["scope"], "items");
 }
 
 #[test]
 fn unknown_scope_name_is_a_400_naming_it() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let (status, _, body) = parts(server.token_request(&[
         ("username", "johndoe"),
         ("password", "secret"),
@@ -220,7 +160,7 @@ fn unknown_scope_name_is_a_400_naming_it() {
 
 #[test]
 fn issued_token_is_hs256_with_sub_exp_iat_jti_and_scopes() {
-    let server = server_with_fastapi_users();
+    let server = TestServer::start_with_fastapi_users(&[]);
     let before = now();
     let token = server.login("johndoe", "secret", Some("me"));
     let after = now();
@@ -241,16 +181,22 @@ fn issued_token_is_hs256_with_sub_exp_iat_jti_and_scopes() {
 }
 
 #[test]
-fn access_token_minutes_sets_the_lifetime() {
+fn access_token_minutes_sets_the_lifetime_at_login_and_at_refresh() {
     let server = TestServer::start_with(&[("LATCHKEY_ACCESS_TOKEN_MINUTES", "5")]);
     server.import_fastapi_users();
-    let body = server.login_response("johndoe", "secret", None);
-    assert_eq!(body["expires_in"], 300);
-    let claims = jwt_segment(body["access_token"].as_str().unwrap(), 1);
-    assert_eq!(
-        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
-        300
-    );
+    let login = server.login_response("johndoe", "secret", None);
+    let refresh_token = login["refresh_token"].as_str().expect("a refresh token");
+    let (status, _, refreshed) = parts(server.refresh_request(refresh_token, None));
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    for (grant, body) in [("password", login.clone()), ("refresh_token", refreshed)] {
+        assert_eq!(body["expires_in"], 300, "{grant}");
+        let claims = jwt_segment(body["access_token"].as_str().unwrap(), 1);
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            300,
+            "{grant}"
+        );
+    }
 }
 
 /// Imports `legacy` (bcrypt, password `legacy-pw`) and `johndoe` (the FastAPI
@@ -294,7 +240,7 @@ fn login_rehashes_bcrypt_and_old_argon2_to_the_current_policy() {
     // The upgraded hashes still hold the same passwords, and only those.
     server.login("legacy", "legacy-pw", None);
     server.login("johndoe", "secret", None);
-    let response = server.token_request(&[("username", "legacy"), ("password", "legacy-pw!")]);
+    let response = server.login_attempt("legacy", "legacy-pw!");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -313,7 +259,7 @@ fn failed_login_does_not_rehash() {
     let server = TestServer::start();
     let bcrypt_hash = import_bcrypt_and_old_argon2_users(&server);
     for (user, wrong) in [("legacy", "legacy"), ("johndoe", "Secret")] {
-        let response = server.token_request(&[("username", user), ("password", wrong)]);
+        let response = server.login_attempt(user, wrong);
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
@@ -326,24 +272,11 @@ fn failed_login_does_not_rehash() {
     );
 }
 
-/// A `multipart/form-data` body of these fields, as browsers and `curl -F` send it.
-fn multipart_body(fields: &[(&str, &str)]) -> (String, String) {
-    let boundary = "latchkey-test-boundary";
-    let mut body = String::new();
-    for (name, value) in fields {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[test]
 fn accepts_the_form_as_multipart_like_fastapi() {
-    let server = server_with_fastapi_users();
-    let post = |fields: &[(&str, &str)]| {
-        let (content_type, body) = multipart_body(fields);
+    let server = TestServer::start_with_fastapi_users(&[]);
+    let post = |fields: &[(&str, &[u8])]| {
+        let (content_type, body) = multipart(fields);
         parts(
             server
                 .client()
@@ -355,37 +288,18 @@ fn accepts_the_form_as_multipart_like_fastapi() {
         )
     };
     let (status, _, body) = post(&[
-        ("username", "johndoe"),
-        ("password", "secret"),
-        ("scope", "me"),
+        ("username", b"johndoe"),
+        ("password", b"secret"),
+        ("scope", b"me"),
     ]);
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["scope"], "me");
 
-    let (status, _, body) = post(&[("username", "johndoe"), ("password", "wrong")]);
+    let (status, _, body) = post(&[("username", b"johndoe"), ("password", b"wrong")]);
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({"detail": "Incorrect username or password"}));
 
-    let (status, _, body) = post(&[("username", "johndoe")]);
+    let (status, _, body) = post(&[("username", b"johndoe")]);
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body, json!({"detail": [missing("password")]}));
-}
-
-#[test]
-fn a_broken_multipart_body_is_a_4xx() {
-    let server = server_with_fastapi_users();
-    let response = server
-        .client()
-        .post(server.url("/token"))
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body("--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njohn")
-        .send()
-        .expect("POST /token");
-    assert!(response.status().is_client_error(), "{}", response.status());
-    assert_eq!(
-        server
-            .get("/status/", Auth::Basic("johndoe", "secret"))
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(body, json!({"detail": [missing_field("password")]}));
 }

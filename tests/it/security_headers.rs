@@ -1,21 +1,16 @@
 //! Security headers: each page's Content-Security-Policy allows only its own
 //! nonce's inline scripts, Swagger UI and the API get policies of their own, and
 //! every response forbids sniffing, framing and referrers.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
 
+/// The header `name` of `response`, which must have it.
+#[track_caller]
 fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
+    header_value(response.headers(), name)
         .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
         .to_owned()
 }
 

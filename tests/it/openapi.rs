@@ -1,9 +1,6 @@
 //! `/openapi.json` and the Swagger UI at `/docs/`, served by the binary itself.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,9 +1,6 @@
 //! `/users/me/items/`: adding, listing and removing the signed-in user's items.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use reqwest::Method;
 use reqwest::StatusCode;
 use reqwest::blocking::Response;

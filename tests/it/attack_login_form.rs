@@ -2,16 +2,14 @@
 //! Basic): look-alike names and passwords never log in as someone else, broken or
 //! oversized bodies are refused with a 4xx, never a 5xx, and the server keeps
 //! serving.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::forge::*;
-use common::*;
+use crate::support::forge::*;
+use crate::support::raw_http::{assert_too_large, post_big_body};
+use crate::support::*;
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
 use reqwest::header::CONTENT_TYPE;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const INCORRECT: &str = "Incorrect username or password";
@@ -30,40 +28,6 @@ fn post_token(server: &TestServer, content_type: Option<&str>, body: Vec<u8>) ->
 
 fn post_form(server: &TestServer, body: &str) -> Response {
     post_token(server, Some(FORM), body.as_bytes().to_vec())
-}
-
-/// A `multipart/form-data` body of these raw parts, and its content type.
-fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "attack-boundary-7d41";
-    let mut body = Vec::new();
-    for (name, value) in parts {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(value);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-fn missing(field: &str) -> Value {
-    json!({"type": "missing", "loc": ["body", field], "msg": "Field required", "input": null})
-}
-
-/// The username the server sees behind a token.
-fn owner(server: &TestServer, token: &str) -> String {
-    let (status, _, body) = parts(server.get("/users/me/", Auth::Bearer(token)));
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["username"].as_str().expect("a username").to_owned()
-}
-
-/// The server still logs johndoe in and serves his token.
-#[track_caller]
-fn assert_still_serving(server: &TestServer) {
-    let token = server.login("johndoe", "secret", None);
-    assert_eq!(owner(server, &token), "johndoe");
 }
 
 // ----- look-alikes -----
@@ -97,7 +61,7 @@ fn lookalike_usernames_do_not_log_in_as_johndoe() {
         ("glob", "john*"),
     ];
     for (case, username) in cases {
-        let response = server.token_request(&[("username", username), ("password", "secret")]);
+        let response = server.login_attempt(username, "secret");
         assert_answer(
             response,
             401,
@@ -114,7 +78,7 @@ fn lookalike_usernames_do_not_log_in_as_johndoe() {
             &format!("Basic {case}"),
         );
     }
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -141,7 +105,7 @@ fn lookalike_passwords_do_not_log_in() {
         ("the stored hash", JOHNDOE_HASH),
     ];
     for (case, password) in cases {
-        let response = server.token_request(&[("username", "johndoe"), ("password", password)]);
+        let response = server.login_attempt("johndoe", password);
         assert_answer(
             response,
             401,
@@ -158,7 +122,7 @@ fn lookalike_passwords_do_not_log_in() {
             &format!("Basic {case}"),
         );
     }
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 /// A server with `legacy`, imported with a bcrypt hash of `password`.
@@ -177,7 +141,7 @@ fn server_with_bcrypt_user(password: &str) -> TestServer {
 fn a_nul_inside_a_bcrypt_password_does_not_end_it() {
     let server = server_with_bcrypt_user("legacy-pw");
     for password in ["legacy-pw\0", "legacy-pw\0anything", "legacy-p\0"] {
-        let response = server.token_request(&[("username", "legacy"), ("password", password)]);
+        let response = server.login_attempt("legacy", password);
         assert_answer(
             response,
             401,
@@ -207,7 +171,7 @@ fn a_long_bcrypt_password_is_not_matched_by_its_first_72_bytes() {
     let server = server_with_bcrypt_user(&password);
     let impostor = format!("{}-something-else", &password[..72]);
     for (case, attempt) in [("impostor", &impostor), ("the long original", &password)] {
-        let response = server.token_request(&[("username", "legacy"), ("password", attempt)]);
+        let response = server.login_attempt("legacy", attempt);
         assert_answer(response, 401, INCORRECT, Some("Bearer"), case);
     }
     let stored = server.stored_password_hash("legacy").unwrap();
@@ -219,7 +183,7 @@ fn a_long_bcrypt_password_is_not_matched_by_its_first_72_bytes() {
 #[test]
 fn misnamed_fields_are_missing() {
     let server = attack_server();
-    let both = json!({"detail": [missing("username"), missing("password")]});
+    let both = json!({"detail": [missing_field("username"), missing_field("password")]});
     let cases = [
         (
             "capitalised names",
@@ -251,12 +215,12 @@ fn misnamed_fields_are_missing() {
         (
             "only a password",
             "password=secret",
-            json!({"detail": [missing("username")]}),
+            json!({"detail": [missing_field("username")]}),
         ),
         (
             "only a username",
             "username=johndoe",
-            json!({"detail": [missing("password")]}),
+            json!({"detail": [missing_field("password")]}),
         ),
     ];
     for (case, body, expected) in cases {
@@ -264,7 +228,7 @@ fn misnamed_fields_are_missing() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {answer}");
         assert_eq!(answer, expected, "{case}");
     }
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -281,7 +245,7 @@ fn credentials_in_the_query_string_do_not_log_in() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         body,
-        json!({"detail": [missing("username"), missing("password")]})
+        json!({"detail": [missing_field("username"), missing_field("password")]})
     );
 }
 
@@ -290,7 +254,7 @@ fn json_bodies_never_log_in() {
     let server = attack_server();
     let credentials = json!({"username": "johndoe", "password": "secret"}).to_string();
     let nested = json!({"username": ["johndoe"], "password": {"value": "secret"}}).to_string();
-    let both = json!({"detail": [missing("username"), missing("password")]});
+    let both = json!({"detail": [missing_field("username"), missing_field("password")]});
     for (case, content_type, body) in [
         ("as JSON", Some("application/json"), &credentials),
         (
@@ -308,7 +272,7 @@ fn json_bodies_never_log_in() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {answer}");
         assert_eq!(answer, both, "{case}");
     }
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -329,7 +293,7 @@ fn repeated_fields_take_the_last_value_as_fastapi_does() {
     ));
     assert_eq!(status, StatusCode::OK, "alice then johndoe: {body}");
     let token = body["access_token"].as_str().expect("a token");
-    assert_eq!(owner(&server, token), "johndoe");
+    assert_eq!(server.me(token)["username"], "johndoe");
     // So does the last password.
     let response = post_form(&server, "username=johndoe&password=secret&password=wrong");
     assert_answer(
@@ -345,7 +309,7 @@ fn repeated_fields_take_the_last_value_as_fastapi_does() {
         "username=johndoe&username=&password=secret",
     ));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body, json!({"detail": [missing("username")]}));
+    assert_eq!(body, json!({"detail": [missing_field("username")]}));
     // And the last scope: asking `me` last grants only `me`.
     let (status, _, body) = parts(post_form(
         &server,
@@ -419,7 +383,7 @@ fn grant_types_other_than_password_are_refused() {
         "password\0",
         "passwords",
         "client_credentials",
-        // (refresh_token is a grant latchkey takes: see tests/sessions.rs)
+        // (refresh_token is a grant latchkey takes: see `refresh_and_revocation`)
         "authorization_code",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
@@ -475,14 +439,22 @@ fn nul_bytes_anywhere_in_the_form_do_not_log_in() {
         b"username=johndoe\0password=secret".to_vec(),
     ));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body, json!({"detail": [missing("password")]}));
-    assert_still_serving(&server);
+    assert_eq!(body, json!({"detail": [missing_field("password")]}));
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
 fn invalid_utf8_is_a_client_error_in_every_encoding() {
     let server = attack_server();
-    let form_cases: [(&str, &[u8]); 5] = [
+    let form_cases: [(&str, &[u8]); 7] = [
+        (
+            "raw bytes of no text after the password",
+            b"username=johndoe&password=secret\xff\xfe\x80",
+        ),
+        (
+            "encoded bytes of no text after the password",
+            b"username=johndoe&password=secret%ff%fe",
+        ),
         ("overlong 'o'", b"username=j%C1%AFhndoe&password=secret"),
         ("overlong NUL", b"username=johndoe%C0%80&password=secret"),
         (
@@ -506,7 +478,10 @@ fn invalid_utf8_is_a_client_error_in_every_encoding() {
     let bad_password: [(&str, &[u8]); 2] =
         [("username", b"johndoe"), ("password", b"secr\xc3\x28t")];
     let mut bad_name = multipart(&[("password", b"secret")]);
-    let mut named = b"--attack-boundary-7d41\r\nContent-Disposition: form-data; name=\"user\xc0name\"\r\n\r\njohndoe\r\n".to_vec();
+    let mut named =
+        format!("--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name=\"user")
+            .into_bytes();
+    named.extend_from_slice(b"\xc0name\"\r\n\r\njohndoe\r\n");
     named.append(&mut bad_name.1);
     bad_name.1 = named;
     for (case, (content_type, body)) in [
@@ -517,7 +492,7 @@ fn invalid_utf8_is_a_client_error_in_every_encoding() {
         let status = post_token(&server, Some(&content_type), body).status();
         assert!(status.is_client_error(), "multipart {case}: {status}");
     }
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -550,6 +525,11 @@ fn broken_multipart_bodies_are_client_errors() {
             b"--x\r\nContent-Disposition: form-data\r\n\r\njohndoe\r\n--x--\r\n".to_vec(),
         ),
         (
+            "body cut short",
+            "multipart/form-data; boundary=x".into(),
+            b"--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njohn".to_vec(),
+        ),
+        (
             "part without headers",
             "multipart/form-data; boundary=x".into(),
             b"--x\r\n\r\njohndoe\r\n--x--\r\n".to_vec(),
@@ -570,9 +550,9 @@ fn broken_multipart_bodies_are_client_errors() {
     );
     assert_eq!(
         answer,
-        json!({"detail": [missing("username"), missing("password")]})
+        json!({"detail": [missing_field("username"), missing_field("password")]})
     );
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 // ----- size -----
@@ -626,7 +606,7 @@ fn megabyte_fields_of_every_name_are_refused_as_too_large() {
         None,
         "multipart username",
     );
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -640,36 +620,25 @@ fn a_form_of_twenty_thousand_empty_fields_still_reads_the_credentials() {
     assert_eq!(answer["token_type"], "bearer");
 }
 
-/// Asserts a raw answer is the API's 413.
-#[track_caller]
-fn assert_too_large(answer: &RawAnswer, case: &str) {
-    assert_eq!(answer.status, Some(413), "{case}: {}", answer.head);
-    let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-    assert_eq!(body, json!({"detail": "Request body too large"}), "{case}");
-}
-
 #[test]
-fn ten_megabyte_bodies_to_token_are_refused_as_too_large() {
+fn a_ten_megabyte_multipart_body_to_token_is_refused_as_too_large() {
+    // (Forms of any size and encoding: `http_limits`.)
     let server = attack_server();
-    let prefix = b"username=johndoe&password=";
-    let form = [("Content-Type", FORM)];
-    let answer = post_big_body(&server, "/token", &form, prefix, TEN_MB, false);
-    assert_too_large(&answer, "form with Content-Length");
-    let answer = post_big_body(&server, "/token", &form, prefix, TEN_MB, true);
-    assert_too_large(&answer, "chunked form");
     let (content_type, head) = multipart(&[("username", b"johndoe")]);
-    let head = head
-        .strip_suffix(b"--attack-boundary-7d41--\r\n")
+    let mut prefix = head
+        .strip_suffix(format!("--{MULTIPART_BOUNDARY}--\r\n").as_bytes())
         .expect("closing boundary")
         .to_vec();
-    let mut prefix = head;
     prefix.extend_from_slice(
-        b"--attack-boundary-7d41\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n",
+        format!(
+            "--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n"
+        )
+        .as_bytes(),
     );
     let multipart_type = [("Content-Type", content_type.as_str())];
     let answer = post_big_body(&server, "/token", &multipart_type, &prefix, TEN_MB, false);
-    assert_too_large(&answer, "multipart");
-    assert_still_serving(&server);
+    assert_too_large(&answer.expect("an answer"), "multipart");
+    server.assert_still_logs_in("johndoe", "secret");
 }
 
 #[test]
@@ -691,7 +660,8 @@ fn ten_megabyte_items_are_refused_and_not_stored() {
             TEN_MB,
             chunked,
         );
-        assert_too_large(&answer, &format!("item, chunked: {chunked}"));
+        let case = format!("item, chunked: {chunked}");
+        assert_too_large(&answer.expect("an answer"), &case);
     }
     // Without credentials the body is refused as well, and nothing is stored.
     let anonymous = [("Content-Type", "application/json")];
@@ -703,10 +673,10 @@ fn ten_megabyte_items_are_refused_and_not_stored() {
         TEN_MB,
         false,
     );
-    let status = answer.status.expect("an answer");
-    assert!(matches!(status, 401 | 413), "anonymous: {}", answer.head);
+    let answer = answer.expect("an answer");
+    assert!(matches!(answer.status, 401 | 413), "anonymous: {answer:?}");
     let (status, _, items) = parts(server.get("/users/me/items/", Auth::Bearer(&token)));
     assert_eq!(status, StatusCode::OK);
     assert_eq!(items, json!([]));
-    assert_still_serving(&server);
+    server.assert_still_logs_in("johndoe", "secret");
 }

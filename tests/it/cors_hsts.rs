@@ -1,10 +1,7 @@
 //! Strict-Transport-Security only when configured, and CORS closed unless the
 //! configuration lists the origins allowed to call the JSON API.
-#![cfg(feature = "ssr")]
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use reqwest::Method;
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
@@ -18,10 +15,6 @@ fn allowlisted() -> TestServer {
         "LATCHKEY_CORS_ALLOWED_ORIGINS",
         r#"["https://app.example.com", "http://localhost:5173"]"#,
     )])
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().expect("ASCII header"))
 }
 
 /// A browser's preflight before `method` to `path` with an `Authorization` and a
@@ -54,12 +47,12 @@ fn get_from(server: &TestServer, path: &str, origin: &str, auth: Auth<'_>) -> Re
 #[track_caller]
 fn assert_origin_not_allowed(headers: &HeaderMap, what: &str) {
     assert_eq!(
-        header(headers, "access-control-allow-origin"),
+        header_value(headers, "access-control-allow-origin"),
         None,
         "{what}"
     );
     assert_eq!(
-        header(headers, "access-control-allow-credentials"),
+        header_value(headers, "access-control-allow-credentials"),
         None,
         "{what}"
     );
@@ -82,7 +75,7 @@ fn no_strict_transport_security_by_default() {
     for path in ["/login", "/users/me/", "/openapi.json", "/docs/", "/nope"] {
         let response = server.get(path, Auth::None);
         assert_eq!(
-            header(response.headers(), "strict-transport-security"),
+            header_value(response.headers(), "strict-transport-security"),
             None,
             "{path}"
         );
@@ -95,7 +88,7 @@ fn strict_transport_security_on_every_response_when_configured() {
     for path in ["/login", "/users/me/", "/openapi.json", "/docs/", "/nope"] {
         let response = server.get(path, Auth::None);
         assert_eq!(
-            header(response.headers(), "strict-transport-security"),
+            header_value(response.headers(), "strict-transport-security"),
             Some("max-age=31536000; includeSubDomains"),
             "{path}"
         );
@@ -130,21 +123,21 @@ fn an_allowed_origin_passes_the_preflight() {
         );
         let headers = response.headers();
         assert_eq!(
-            header(headers, "access-control-allow-origin"),
+            header_value(headers, "access-control-allow-origin"),
             Some(APP),
             "{path}"
         );
-        let methods = header(headers, "access-control-allow-methods").unwrap_or_default();
+        let methods = header_value(headers, "access-control-allow-methods").unwrap_or_default();
         for method in ["GET", "POST", "DELETE"] {
             assert!(methods.contains(method), "{path}: {methods}");
         }
-        let allowed = header(headers, "access-control-allow-headers")
+        let allowed = header_value(headers, "access-control-allow-headers")
             .unwrap_or_default()
             .to_ascii_lowercase();
         assert!(allowed.contains("authorization"), "{path}: {allowed}");
         assert!(allowed.contains("content-type"), "{path}: {allowed}");
         assert_eq!(
-            header(headers, "access-control-allow-credentials"),
+            header_value(headers, "access-control-allow-credentials"),
             None,
             "Bearer tokens need no cookies"
         );
@@ -164,7 +157,7 @@ fn an_allowed_origin_can_read_the_answers() {
     );
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        header(response.headers(), "access-control-allow-origin"),
+        header_value(response.headers(), "access-control-allow-origin"),
         Some("http://localhost:5173")
     );
     let response = server
@@ -176,7 +169,7 @@ fn an_allowed_origin_can_read_the_answers() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        header(response.headers(), "access-control-allow-origin"),
+        header_value(response.headers(), "access-control-allow-origin"),
         Some(APP)
     );
 }

@@ -4,18 +4,14 @@
 //! printed side by side. The times are a figure to read, never an assertion:
 //!
 //! ```sh
-//! cargo test --no-default-features --features ssr --test timing -- --nocapture
+//! cargo test --no-default-features --features ssr --test it -- timing:: --nocapture
 //! ```
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::forge::*;
-use common::*;
+use crate::support::forge::*;
+use crate::support::*;
 use reqwest::blocking::Response;
-use reqwest::header::{DATE, HeaderMap};
 
 /// Requests of each kind in the timing figure.
 const ROUNDS: usize = 30;
@@ -42,7 +38,7 @@ struct Seen {
 
 fn seen(response: Response) -> Seen {
     let status = response.status().as_u16();
-    let headers = comparable(response.headers());
+    let headers = headers_but_date(response.headers());
     let body = response.bytes().expect("response body").to_vec();
     Seen {
         status,
@@ -51,28 +47,20 @@ fn seen(response: Response) -> Seen {
     }
 }
 
-fn comparable(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
-    let mut list: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .filter(|(name, _)| *name != DATE)
-        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
-        .collect();
-    list.sort();
-    list
-}
-
-fn login(server: &TestServer, username: &str, password: &str) -> Response {
-    server.token_request(&[("username", username), ("password", password)])
-}
-
 #[test]
 fn failed_logins_are_byte_identical_whoever_the_user() {
     let server = server();
-    let reference = seen(login(&server, "nobody", "pw-vic"));
+    let reference = seen(server.login_attempt("nobody", "pw-vic"));
     assert_eq!(reference.status, 401);
     assert_eq!(
         reference.body,
         br#"{"detail":"Incorrect username or password"}"#
+    );
+    assert!(
+        reference
+            .headers
+            .contains(&("www-authenticate".into(), b"Bearer".to_vec())),
+        "{reference:?}"
     );
     let long_name = "n".repeat(300);
     let cases = [
@@ -86,7 +74,7 @@ fn failed_logins_are_byte_identical_whoever_the_user() {
     ];
     for (case, username, password) in cases {
         assert_eq!(
-            seen(login(&server, username, password)),
+            seen(server.login_attempt(username, password)),
             reference,
             "{case}"
         );
@@ -120,7 +108,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 /// Times a failed login, checking it is the usual 401.
 fn timed_failure(server: &TestServer, username: &str, password: &str) -> (Duration, Seen) {
     let started = Instant::now();
-    let answer = seen(login(server, username, password));
+    let answer = seen(server.login_attempt(username, password));
     (started.elapsed(), answer)
 }
 

@@ -1,11 +1,8 @@
 //! The operator's command line: `latchkey user import|add|list|set-password|
 //! disable|enable|delete`, observed through the CLI itself and the running server.
-#![cfg(feature = "ssr")]
 
-mod common;
-
+use crate::support::*;
 use argon2::password_hash::{PasswordHasher as _, SaltString};
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -38,18 +35,6 @@ fn list_line(server: &TestServer, username: &str) -> Option<Vec<String>> {
         .find(|columns| columns.first().map(String::as_str) == Some(username))
 }
 
-fn me(server: &TestServer, token: &str) -> Value {
-    let (status, _, body) = parts(server.get("/users/me/", Auth::Bearer(token)));
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
-fn login_status(server: &TestServer, username: &str, password: &str) -> StatusCode {
-    server
-        .token_request(&[("username", username), ("password", password)])
-        .status()
-}
-
 // ----- user import -----
 
 #[test]
@@ -64,11 +49,11 @@ fn imports_the_fastapi_user_table_keyed_by_username() {
 
     let token = server.login("johndoe", "secret", None);
     assert_eq!(
-        me(&server, &token),
+        server.me(&token),
         json!({"username": "johndoe", "email": "johndoe@example.com", "full_name": "John Doe", "disabled": false})
     );
     assert_eq!(
-        login_status(&server, "alice", "secretalice"),
+        server.login_status("alice", "secretalice"),
         StatusCode::BAD_REQUEST
     );
 }
@@ -91,7 +76,7 @@ fn imports_a_list_of_users_with_scopes() {
         "me"
     );
     let token = server.login("other", "secret", None);
-    assert_eq!(me(&server, &token)["full_name"], "Other One");
+    assert_eq!(server.me(&token)["full_name"], "Other One");
 }
 
 #[test]
@@ -111,7 +96,7 @@ fn imported_bcrypt_hashes_log_in() {
     server.login("twob", "bcrypt-2b-pw", None);
     server.login("twoy", "bcrypt-2y-pw", None);
     assert_eq!(
-        login_status(&server, "twob", "bcrypt-2y-pw"),
+        server.login_status("twob", "bcrypt-2y-pw"),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -131,7 +116,7 @@ fn imported_argon2_hashes_of_other_parameters_log_in() {
     server.login("argonid", "argon-id-pw", None);
     server.login("argoni", "argon-i-pw", None);
     assert_eq!(
-        login_status(&server, "argoni", "argon-id-pw"),
+        server.login_status("argoni", "argon-id-pw"),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -141,11 +126,11 @@ fn reimport_updates_existing_users() {
     let server = TestServer::start();
     server.import_fastapi_users();
     let token = server.login("johndoe", "secret", None);
-    assert_eq!(me(&server, &token)["full_name"], "John Doe");
+    assert_eq!(server.me(&token)["full_name"], "John Doe");
 
     let mut users = fastapi_users();
     // The login upgraded johndoe's hash: the file's old one would be a new password,
-    // which ends his sessions (tests/sessions.rs). Only his profile changes here.
+    // which ends his sessions (`sessions`). Only his profile changes here.
     users["johndoe"]["hashed_password"] = json!(server.stored_password_hash("johndoe"));
     users["johndoe"]["full_name"] = json!("Johnny Doe");
     users["johndoe"]["email"] = json!("johnny@example.com");
@@ -155,7 +140,7 @@ fn reimport_updates_existing_users() {
     assert!(output.stdout.contains("2 updated"), "{}", output.stdout);
 
     // The token issued before the re-import shows the new data.
-    let body = me(&server, &token);
+    let body = server.me(&token);
     assert_eq!(body["full_name"], "Johnny Doe");
     assert_eq!(body["email"], "johnny@example.com");
     // Alice is enabled now.
@@ -174,7 +159,7 @@ fn reimport_replaces_the_password_hash() {
     );
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
-        login_status(&server, "johndoe", "secret"),
+        server.login_status("johndoe", "secret"),
         StatusCode::UNAUTHORIZED
     );
     server.login("johndoe", "new-secret", None);
@@ -253,7 +238,7 @@ fn refused_import_leaves_existing_users_unchanged() {
     let output = server.import("users-v2.json", &users);
     output.one_line_failure();
     let token = server.login("johndoe", "secret", None);
-    assert_eq!(me(&server, &token)["full_name"], "John Doe");
+    assert_eq!(server.me(&token)["full_name"], "John Doe");
 }
 
 #[test]
@@ -288,7 +273,7 @@ fn add_reads_the_password_from_stdin_and_sets_the_fields() {
     assert_eq!(body["scope"], "me");
     let token = body["access_token"].as_str().unwrap();
     assert_eq!(
-        me(&server, token),
+        server.me(token),
         json!({"username": "carol", "email": "carol@example.com", "full_name": "Carol Singer", "disabled": false})
     );
 }
@@ -299,7 +284,7 @@ fn add_takes_only_the_first_line_of_stdin() {
     server.cli_ok(&["user", "add", "dave"], Some("first line\nsecond line\n"));
     server.login("dave", "first line", None);
     assert_eq!(
-        login_status(&server, "dave", "first line\nsecond line"),
+        server.login_status("dave", "first line\nsecond line"),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -310,7 +295,7 @@ fn add_disabled_creates_an_inactive_user() {
     server.add_user("erin", "pw-erin", &["--disabled"]);
     assert_eq!(list_line(&server, "erin").unwrap()[1], "disabled");
     assert_eq!(
-        login_status(&server, "erin", "pw-erin"),
+        server.login_status("erin", "pw-erin"),
         StatusCode::BAD_REQUEST
     );
 }
@@ -343,7 +328,7 @@ fn set_password_replaces_the_password() {
     server.add_user("frank", "old-password", &[]);
     server.cli_ok(&["user", "set-password", "frank"], Some("new-password\n"));
     assert_eq!(
-        login_status(&server, "frank", "old-password"),
+        server.login_status("frank", "old-password"),
         StatusCode::UNAUTHORIZED
     );
     server.login("frank", "new-password", None);
@@ -356,7 +341,7 @@ fn disable_and_enable_switch_login_on_and_off() {
     server.cli_ok(&["user", "disable", "gina"], None);
     assert_eq!(list_line(&server, "gina").unwrap()[1], "disabled");
     assert_error(
-        server.token_request(&[("username", "gina"), ("password", "pw-gina")]),
+        server.login_attempt("gina", "pw-gina"),
         400,
         "Inactive user",
         None,
@@ -364,7 +349,7 @@ fn disable_and_enable_switch_login_on_and_off() {
     server.cli_ok(&["user", "enable", "gina"], None);
     assert_eq!(list_line(&server, "gina").unwrap()[1], "active");
     let token = server.login("gina", "pw-gina", None);
-    assert_eq!(me(&server, &token)["disabled"], false);
+    assert_eq!(server.me(&token)["disabled"], false);
 }
 
 #[test]
@@ -382,7 +367,7 @@ fn delete_removes_the_user_and_invalidates_their_tokens() {
         Some("Bearer scope=\"me\""),
     );
     assert_eq!(
-        login_status(&server, "hank", "pw-hank"),
+        server.login_status("hank", "pw-hank"),
         StatusCode::UNAUTHORIZED
     );
     server.login("ivy", "pw-ivy", None);
@@ -416,7 +401,7 @@ fn adding_an_existing_user_fails_and_keeps_their_password() {
     assert!(line.contains("jack"), "{line}");
     server.login("jack", "first-password", None);
     assert_eq!(
-        login_status(&server, "jack", "second-password"),
+        server.login_status("jack", "second-password"),
         StatusCode::UNAUTHORIZED
     );
 }

@@ -1,65 +1,26 @@
-//! The harness of the integration tests: a real `latchkey serve` process on a free
-//! port over a fresh data directory, the operator's CLI against the same directory,
-//! and small HTTP helpers.
-//!
-//! Nothing is written to the repository: the data directory, the server's log and
-//! the files handed to `user import` all live in a temporary directory, and the
-//! server runs with that directory as its working directory.
-
-// Each test file uses its own subset of the helpers.
-#![allow(dead_code)]
+//! A `latchkey serve` process over its own temporary directory, and the operator's
+//! CLI over the same data directory and database.
 
 use std::fs::File;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::StatusCode;
-use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::header::HeaderMap;
-use serde_json::{Value, json};
+use reqwest::blocking::Client;
+use serde_json::Value;
 use tempfile::TempDir;
 
+use super::database::TestDatabase;
+use super::fastapi::fastapi_users;
+use super::http::http_client;
+
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
-
-/// johndoe / secret, from the FastAPI tutorial (Argon2id m=65536, t=3, p=4).
-pub const JOHNDOE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
-/// alice / secretalice, from the FastAPI tutorial (disabled there).
-pub const ALICE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$Q/ln9DgZNR/T1XxCYbYVRw$94y+MuDa6i9BOBXRn0f7njkwX9e9K7CJNxf44meBsxU";
-
-/// The prefix of a hash made with the cheap test policy.
-pub const CHEAP_HASH_PREFIX: &str = "$argon2id$v=19$m=1024,t=1,p=1$";
-
-/// A 64-character signing key, like the FastAPI app's `SECRET_KEY`.
-pub const SHARED_KEY: &str = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
 /// How long the server may take to start answering.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The FastAPI app's `fake_users_db`, as `user import` reads it.
-pub fn fastapi_users() -> Value {
-    json!({
-        "johndoe": {
-            "username": "johndoe",
-            "full_name": "John Doe",
-            "email": "johndoe@example.com",
-            "hashed_password": JOHNDOE_HASH,
-            "disabled": false,
-        },
-        "alice": {
-            "username": "alice",
-            "full_name": "Alice Chains",
-            "email": "alicechains@example.com",
-            "hashed_password": ALICE_HASH,
-            "disabled": true,
-        },
-    })
-}
 
 /// What a finished CLI command left behind.
 #[derive(Debug)]
@@ -98,19 +59,10 @@ impl CliOutput {
     }
 }
 
-/// A credential to send in the `Authorization` header.
-#[derive(Debug, Clone, Copy)]
-pub enum Auth<'a> {
-    None,
-    Bearer(&'a str),
-    Basic(&'a str, &'a str),
-    /// The header value exactly as given.
-    Raw(&'a str),
-}
-
 /// A `latchkey serve` process over its own temporary data directory.
 pub struct TestServer {
     root: TempDir,
+    database: TestDatabase,
     env: Vec<(String, String)>,
     child: Option<Child>,
     addr: Option<SocketAddr>,
@@ -131,13 +83,28 @@ impl TestServer {
         server
     }
 
+    /// Another instance over the database of `other` (its own data directory,
+    /// port and log), with extra environment variables: what a second replica
+    /// behind a load balancer is.
+    pub fn start_sharing_database(other: &TestServer, env: &[(&str, &str)]) -> Self {
+        let mut server = Self::stopped_with(env);
+        server.database = other.database.shared();
+        server.launch();
+        server
+    }
+
     /// A fresh data directory and its settings, without a running server (the CLI
     /// can be used on it; [`Self::launch`] starts the server).
     pub fn stopped_with(env: &[(&str, &str)]) -> Self {
+        assert!(
+            env.iter().all(|(key, _)| *key != "DATABASE_URL"),
+            "the harness chooses the database: use TestServer::start_sharing_database"
+        );
         let root = tempfile::Builder::new()
             .prefix("latchkey-test-")
             .tempdir()
             .expect("temporary directory");
+        let database = TestDatabase::for_new_server(root.path(), &root.path().join("data"));
         let mut settings: Vec<(String, String)> = vec![
             ("LATCHKEY_ARGON2_MEMORY_KIB".into(), "1024".into()),
             ("LATCHKEY_ARGON2_ITERATIONS".into(), "1".into()),
@@ -151,6 +118,7 @@ impl TestServer {
         }
         Self {
             root,
+            database,
             env: settings,
             child: None,
             addr: None,
@@ -193,6 +161,11 @@ impl TestServer {
         self.root.path().join("data")
     }
 
+    /// The database of this server.
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
+    }
+
     /// A path for scratch files of the test, outside the data directory.
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.root.path().join(name)
@@ -200,7 +173,7 @@ impl TestServer {
 
     /// The binary with this instance's environment and nothing inherited that
     /// could change its configuration.
-    pub fn command(&self, args: &[&str]) -> Command {
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command.args(args).current_dir(self.root.path());
         for (key, _) in std::env::vars_os() {
@@ -215,6 +188,9 @@ impl TestServer {
         command
             .env("LATCHKEY_DATA_DIR", self.data_dir())
             .env("LATCHKEY_CONFIG", self.root.path().join("absent.toml"));
+        if let Some(url) = self.database.server_url() {
+            command.env("DATABASE_URL", url);
+        }
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -314,6 +290,14 @@ impl TestServer {
         self.launch();
     }
 
+    /// Everything the server printed, over all its starts so far.
+    pub fn logs(&self) -> String {
+        (0..=self.starts)
+            .filter_map(|n| std::fs::read_to_string(self.scratch(&format!("server-{n}.log"))).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// The full URL of `path` on the running server.
     pub fn url(&self, path: &str) -> String {
         let addr = self.addr.expect("the server is not running");
@@ -403,94 +387,15 @@ impl TestServer {
             .collect()
     }
 
-    /// The `password_hash` column of a user, read from the SQLite file (read-only).
+    /// The `password_hash` column of a user, read from the database (read-only).
     pub fn stored_password_hash(&self, username: &str) -> Option<String> {
-        self.query_texts(
-            "SELECT password_hash FROM users WHERE username = ?",
-            &[username],
-        )
-        .into_iter()
-        .next()
-    }
-
-    /// The one text column `sql` selects, over every row, read from the SQLite file
-    /// (read-only), with `binds` for its `?` parameters.
-    pub fn query_texts(&self, sql: &str, binds: &[&str]) -> Vec<String> {
-        use sqlx::ConnectOptions as _;
-        use sqlx::sqlite::SqliteConnectOptions;
-        let path = self.data_dir().join("latchkey.db");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime.block_on(async {
-            let mut connection = SqliteConnectOptions::new()
-                .filename(&path)
-                .read_only(true)
-                .connect()
-                .await
-                .expect("open latchkey.db read-only");
-            let mut query = sqlx::query_scalar(sql);
-            for bind in binds {
-                query = query.bind(*bind);
-            }
-            let rows = query
-                .fetch_all(&mut connection)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            let _ = sqlx::Connection::close(connection).await;
-            rows
-        })
-    }
-
-    // ----- HTTP -----
-
-    /// A request to `path` carrying `auth`.
-    pub fn request(&self, method: reqwest::Method, path: &str, auth: Auth<'_>) -> RequestBuilder {
-        let request = self.client.request(method, self.url(path));
-        match auth {
-            Auth::None => request,
-            Auth::Bearer(token) => request.bearer_auth(token),
-            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
-            Auth::Raw(value) => request.header(reqwest::header::AUTHORIZATION, value),
-        }
-    }
-
-    /// `GET path` with `auth`.
-    pub fn get(&self, path: &str, auth: Auth<'_>) -> Response {
-        self.request(reqwest::Method::GET, path, auth)
-            .send()
-            .expect("GET")
-    }
-
-    /// `POST /token` with these form fields.
-    pub fn token_request(&self, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url("/token"))
-            .form(form)
-            .send()
-            .expect("POST /token")
-    }
-
-    /// Logs in and returns the whole answer of `POST /token`, which must be 200.
-    #[track_caller]
-    pub fn login_response(&self, username: &str, password: &str, scope: Option<&str>) -> Value {
-        let mut form = vec![("username", username), ("password", password)];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
-        let (status, _, body) = parts(self.token_request(&form));
-        assert_eq!(status, StatusCode::OK, "login of {username} failed: {body}");
-        body
-    }
-
-    /// Logs in and returns the access token.
-    #[track_caller]
-    pub fn login(&self, username: &str, password: &str, scope: Option<&str>) -> String {
-        self.login_response(username, password, scope)["access_token"]
-            .as_str()
-            .expect("access_token is a string")
-            .to_owned()
+        self.database
+            .query_texts(
+                "SELECT password_hash FROM users WHERE username = ?",
+                &[username],
+            )
+            .into_iter()
+            .next()
     }
 }
 
@@ -500,87 +405,8 @@ impl Drop for TestServer {
     }
 }
 
-/// An HTTP client that never uses a proxy and never hangs a test forever.
-pub fn http_client(redirects: reqwest::redirect::Policy) -> Client {
-    Client::builder()
-        .no_proxy()
-        .redirect(redirects)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("HTTP client")
-}
-
 /// An address on 127.0.0.1 that was free a moment ago.
-pub fn free_addr() -> SocketAddr {
+fn free_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address")
-}
-
-/// Status, headers and the JSON body (`Value::Null` if the body is not JSON).
-pub fn parts(response: Response) -> (StatusCode, HeaderMap, Value) {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().expect("response body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    (status, headers, body)
-}
-
-/// The `WWW-Authenticate` header, if any.
-pub fn challenge(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .map(|v| v.to_str().expect("ASCII challenge"))
-}
-
-/// Asserts a response is `status` with body `{"detail": detail}` and the given
-/// `WWW-Authenticate` challenge (or none).
-#[track_caller]
-pub fn assert_error(
-    response: Response,
-    status: u16,
-    detail: &str,
-    expected_challenge: Option<&str>,
-) {
-    let (actual_status, headers, body) = parts(response);
-    assert_eq!(actual_status.as_u16(), status, "body: {body}");
-    assert_eq!(body, json!({ "detail": detail }));
-    assert_eq!(challenge(&headers), expected_challenge, "WWW-Authenticate");
-}
-
-/// The JSON of one base64url segment of a JWT.
-pub fn jwt_segment(token: &str, index: usize) -> Value {
-    let segment = token.split('.').nth(index).expect("JWT segment");
-    let bytes = URL_SAFE_NO_PAD.decode(segment).expect("base64url segment");
-    serde_json::from_slice(&bytes).expect("JSON segment")
-}
-
-/// Seconds since the Unix epoch.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-}
-
-/// An HS256 JWT over `claims`, signed with `key` (as PyJWT signs the FastAPI app's).
-pub fn sign_hs256(claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        claims,
-        &jsonwebtoken::EncodingKey::from_secret(key),
-    )
-    .expect("HS256 signing")
-}
-
-/// Forged tokens and attacker keys, for the attack suite.
-pub mod forge;
-
-impl TestServer {
-    /// Everything the server printed, over all its starts so far.
-    pub fn logs(&self) -> String {
-        (0..=self.starts)
-            .filter_map(|n| std::fs::read_to_string(self.scratch(&format!("server-{n}.log"))).ok())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }

@@ -1,0 +1,38 @@
+//! The integration tests of latchkey, all in this one test binary: each module is
+//! one area of behaviour, and `support` is the harness they share (see its
+//! documentation, `LATCHKEY_TEST_DATABASE_URL` included).
+//!
+//! Every test starts the real `latchkey` binary and talks HTTP to it (or runs its
+//! CLI); nothing here imports the library crate.
+//!
+//! Add tests as modules here, never as new files directly under `tests/`: each
+//! file there is another test binary that links the harness and every dependency
+//! again. Run one area with a name filter:
+//!
+//! ```sh
+//! cargo test --no-default-features --features ssr --test it -- attack_tokens::
+//! ```
+#![cfg(feature = "ssr")]
+
+mod support;
+
+mod attack_headers;
+mod attack_login_form;
+mod attack_token_claims;
+mod attack_tokens;
+mod bad_input;
+mod cli;
+mod cors_hsts;
+mod http_limits;
+mod items;
+mod openapi;
+mod protected_routes;
+mod refresh_and_revocation;
+mod restart_and_keys;
+mod secrets_in_logs;
+mod security_headers;
+mod sessions;
+mod signing_keys;
+mod throttle;
+mod timing;
+mod token_endpoint;

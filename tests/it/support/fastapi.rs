@@ -1,0 +1,48 @@
+//! What latchkey replaces: the users, hashes and key of FastAPI's "OAuth2 with
+//! Password, Bearer with JWT" tutorial app.
+
+use serde_json::{Value, json};
+
+use super::server::TestServer;
+
+/// johndoe / secret, from the FastAPI tutorial (Argon2id m=65536, t=3, p=4).
+pub const JOHNDOE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+/// alice / secretalice, from the FastAPI tutorial (disabled there).
+const ALICE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$Q/ln9DgZNR/T1XxCYbYVRw$94y+MuDa6i9BOBXRn0f7njkwX9e9K7CJNxf44meBsxU";
+
+/// The prefix of a hash made with the cheap test policy.
+pub const CHEAP_HASH_PREFIX: &str = "$argon2id$v=19$m=1024,t=1,p=1$";
+
+/// A 64-character signing key, like the FastAPI app's `SECRET_KEY` (it is the
+/// example key of the FastAPI docs, published for everyone to copy).
+pub const SHARED_KEY: &str = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+
+/// The FastAPI app's `fake_users_db`, as `user import` reads it.
+pub fn fastapi_users() -> Value {
+    json!({
+        "johndoe": {
+            "username": "johndoe",
+            "full_name": "John Doe",
+            "email": "johndoe@example.com",
+            "hashed_password": JOHNDOE_HASH,
+            "disabled": false,
+        },
+        "alice": {
+            "username": "alice",
+            "full_name": "Alice Chains",
+            "email": "alicechains@example.com",
+            "hashed_password": ALICE_HASH,
+            "disabled": true,
+        },
+    })
+}
+
+impl TestServer {
+    /// A server with extra environment variables and the FastAPI app's users
+    /// (johndoe / secret active, alice / secretalice disabled).
+    pub fn start_with_fastapi_users(env: &[(&str, &str)]) -> Self {
+        let server = Self::start_with(env);
+        server.import_fastapi_users();
+        server
+    }
+}

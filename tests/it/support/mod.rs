@@ -1,0 +1,51 @@
+//! The harness of the integration tests: a real `latchkey serve` process on a free
+//! port over a fresh data directory, the operator's CLI against the same directory
+//! and database, and HTTP helpers.
+//!
+//! Nothing is written to the repository: the data directory, the server's log and
+//! the files handed to `user import` all live in a temporary directory, and the
+//! server runs with that directory as its working directory. Nothing of the
+//! environment the tests run in reaches the server (`LATCHKEY_*`, `LEPTOS_*` and
+//! `DATABASE_URL` are removed), but for the one choice below.
+//!
+//! # The database: `LATCHKEY_TEST_DATABASE_URL`
+//!
+//! Every test server takes its database from one place, [`TestDatabase`](database::TestDatabase), which
+//! reads `LATCHKEY_TEST_DATABASE_URL` when the server is made:
+//!
+//! - unset or empty (the default): what users get by default. The server gets no
+//!   `DATABASE_URL` and keeps SQLite in `latchkey.db` of its data directory.
+//! - a `sqlite:` URL template with `{dir}`, e.g. `sqlite://{dir}/other.db`:
+//!   `{dir}` becomes the test server's own temporary directory, and the URL is
+//!   given to the server and its CLI as `DATABASE_URL`, so every test server still
+//!   has a database of its own, opened by URL. A template without `{dir}` is
+//!   refused (every server would share one database).
+//! - anything else (a `postgres://` server URL, later): not supported yet; the
+//!   harness panics saying so. When it is, the harness will create one fresh
+//!   database on that server for every test server (named after the test server's
+//!   temporary directory), give its URL as `DATABASE_URL`, and drop it when the
+//!   test server is dropped.
+//!
+//! Instances that share one database (several replicas) are made with
+//! [`TestServer::start_sharing_database`]: they get the first one's database by
+//! URL, in every mode. Tests never set `DATABASE_URL` themselves.
+//!
+//! The helpers that read the database behind the server's back
+//! ([`TestDatabase::query_texts`](database::TestDatabase::query_texts), [`TestServer::stored_password_hash`],
+//! [`TestDatabase::sqlite_bytes`](database::TestDatabase::sqlite_bytes)) read the same database through
+//! [`TestServer::database`]; their SQL is SQLite's (`?` parameters).
+
+mod database;
+mod fastapi;
+pub mod forge;
+mod http;
+mod jwt;
+pub mod raw_http;
+mod server;
+mod sessions;
+
+pub use fastapi::{CHEAP_HASH_PREFIX, JOHNDOE_HASH, SHARED_KEY, fastapi_users};
+pub use http::*;
+pub use jwt::*;
+pub use server::{CliOutput, TestServer};
+pub use sessions::*;
