@@ -10,7 +10,7 @@
 //! again. Run one area with a name filter:
 //!
 //! ```sh
-//! cargo test --no-default-features --features ssr --test it -- attack_tokens::
+//! cargo test --test it -- attack_tokens::
 //! ```
 #![cfg(feature = "ssr")]
 

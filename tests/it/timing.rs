@@ -4,7 +4,7 @@
 //! printed side by side. The times are a figure to read, never an assertion:
 //!
 //! ```sh
-//! cargo test --no-default-features --features ssr --test it -- timing:: --nocapture
+//! cargo test --test it -- timing:: --nocapture
 //! ```
 
 use std::time::{Duration, Instant};
