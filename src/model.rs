@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A user as the API shows them: never with the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct User {
+pub(crate) struct User {
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -16,7 +16,7 @@ pub struct User {
 /// `latchkey user add`. Its `Debug` output hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct NewAccount {
+pub(crate) struct NewAccount {
     /// No spaces, control characters or `:`.
     pub username: String,
     /// A valid email address.
@@ -56,7 +56,7 @@ impl NewAccount {
 /// An item owned by a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Item {
+pub(crate) struct Item {
     pub item_id: String,
     /// The owner's username.
     pub owner: String,
@@ -66,7 +66,7 @@ pub struct Item {
 /// The body of `POST /users/me/items/`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct NewItem {
+pub(crate) struct NewItem {
     /// Printable characters, not all blank.
     pub item_id: String,
     #[serde(default)]
@@ -76,7 +76,7 @@ pub struct NewItem {
 /// A successful answer of `POST /token`. Its `Debug` output hides the tokens.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     pub access_token: String,
     /// Always `bearer`.
     pub token_type: String,

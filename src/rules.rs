@@ -8,35 +8,35 @@ use serde::{Deserialize, Serialize};
 use crate::model::{NewAccount, NewItem};
 
 /// Longest username accepted, in characters.
-pub const MAX_USERNAME_CHARS: usize = 64;
+pub(crate) const MAX_USERNAME_CHARS: usize = 64;
 /// Shortest password accepted for a new account, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted for a new account, in characters.
-pub const MAX_PASSWORD_CHARS: usize = 256;
+pub(crate) const MAX_PASSWORD_CHARS: usize = 256;
 /// Longest email address accepted (RFC 5321's path limit).
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub(crate) const MAX_EMAIL_CHARS: usize = 254;
 /// Longest full name accepted, in characters.
-pub const MAX_FULL_NAME_CHARS: usize = 200;
+pub(crate) const MAX_FULL_NAME_CHARS: usize = 200;
 /// Longest item id accepted, in characters.
-pub const MAX_ITEM_ID_CHARS: usize = 128;
+pub(crate) const MAX_ITEM_ID_CHARS: usize = 128;
 /// Longest item description accepted, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+pub(crate) const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 /// [`check_username`]'s characters as a JSON Schema pattern, for the OpenAPI
 /// document: no whitespace, no control character, no `:`.
 #[cfg(feature = "ssr")]
-pub const USERNAME_PATTERN: &str = r"^[^\s:\x00-\x1f\x7f-\x9f]+$";
+pub(crate) const USERNAME_PATTERN: &str = r"^[^\s:\x00-\x1f\x7f-\x9f]+$";
 
 /// [`NewItem::violations`]'s characters of an item id as a JSON Schema pattern:
 /// no control character, and not only whitespace.
 #[cfg(feature = "ssr")]
-pub const ITEM_ID_PATTERN: &str =
+pub(crate) const ITEM_ID_PATTERN: &str =
     r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
 
 /// A form field that a rule is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Field {
+pub(crate) enum Field {
     Username,
     Email,
     FullName,
@@ -46,8 +46,10 @@ pub enum Field {
 }
 
 impl Field {
-    /// The field's name in forms and JSON bodies.
-    pub fn name(self) -> &'static str {
+    /// The field's name in forms and JSON bodies (the server names fields in its
+    /// answers; the browser knows them by their `Field`).
+    #[cfg(feature = "ssr")]
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Field::Username => "username",
             Field::Email => "email",
@@ -63,7 +65,7 @@ impl Field {
 /// message people see.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct Violation {
+pub(crate) struct Violation {
     /// The field at fault.
     pub field: Field,
     /// What kind of rule, e.g. `string_too_long`.
@@ -84,7 +86,7 @@ impl Violation {
 
 /// Checks a new username: 1 to 64 characters, no spaces, control characters or `:`
 /// (which HTTP Basic uses as its separator).
-pub fn check_username(username: &str) -> Result<(), Violation> {
+pub(crate) fn check_username(username: &str) -> Result<(), Violation> {
     let broken = |message: String| Err(Violation::new(Field::Username, "value_error", message));
     if username.is_empty() {
         return broken("Username must not be empty.".into());
@@ -105,7 +107,7 @@ pub fn check_username(username: &str) -> Result<(), Violation> {
 
 /// Checks a new password against the rules that need no word list: its length, and
 /// that it does not contain the username.
-pub fn check_password(password: &str, username: &str) -> Result<(), Violation> {
+pub(crate) fn check_password(password: &str, username: &str) -> Result<(), Violation> {
     let broken = |message: String| Err(Violation::new(Field::Password, "value_error", message));
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
@@ -125,7 +127,7 @@ pub fn check_password(password: &str, username: &str) -> Result<(), Violation> {
 }
 
 /// Checks an optional email address.
-pub fn check_email(email: Option<&str>) -> Result<(), Violation> {
+pub(crate) fn check_email(email: Option<&str>) -> Result<(), Violation> {
     match email {
         Some(email)
             if email.chars().count() > MAX_EMAIL_CHARS
@@ -142,7 +144,7 @@ pub fn check_email(email: Option<&str>) -> Result<(), Violation> {
 }
 
 /// Checks an optional full name.
-pub fn check_full_name(full_name: Option<&str>) -> Result<(), Violation> {
+pub(crate) fn check_full_name(full_name: Option<&str>) -> Result<(), Violation> {
     match full_name {
         Some(name) if name.chars().count() > MAX_FULL_NAME_CHARS => Err(Violation::new(
             Field::FullName,
@@ -155,7 +157,7 @@ pub fn check_full_name(full_name: Option<&str>) -> Result<(), Violation> {
 
 impl NewAccount {
     /// The account with its optional fields trimmed, blank ones as `None`.
-    pub fn normalized(mut self) -> Self {
+    pub(crate) fn normalized(mut self) -> Self {
         let non_empty =
             |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         self.email = non_empty(self.email);
@@ -166,7 +168,7 @@ impl NewAccount {
     /// The first rule of each field (of the rules needing no word list) that the
     /// account breaks, in form order. Call it on a
     /// [`normalized`](Self::normalized) account.
-    pub fn violations(&self) -> Vec<Violation> {
+    pub(crate) fn violations(&self) -> Vec<Violation> {
         [
             check_username(&self.username),
             check_email(self.email.as_deref()),
@@ -181,14 +183,14 @@ impl NewAccount {
 
 impl NewItem {
     /// The item with a blank description as `None`.
-    pub fn normalized(mut self) -> Self {
+    pub(crate) fn normalized(mut self) -> Self {
         self.description = self.description.filter(|d| !d.trim().is_empty());
         self
     }
 
     /// Every rule the item breaks: a non-empty printable id of at most
     /// [`MAX_ITEM_ID_CHARS`], a description of at most [`MAX_DESCRIPTION_CHARS`].
-    pub fn violations(&self) -> Vec<Violation> {
+    pub(crate) fn violations(&self) -> Vec<Violation> {
         let mut found = Vec::new();
         if self.item_id.trim().is_empty() {
             found.push(Violation::new(

@@ -190,7 +190,7 @@ pub(crate) struct ConfigError(String);
 impl Settings {
     /// Reads the file named by `LATCHKEY_CONFIG` (default `Leptos.toml`, if present),
     /// then the environment.
-    pub fn load() -> Result<Self, ConfigError> {
+    pub(crate) fn load() -> Result<Self, ConfigError> {
         let file = std::env::var_os("LATCHKEY_CONFIG")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
@@ -198,7 +198,7 @@ impl Settings {
     }
 
     /// Reads `file` (skipped if it does not exist), then the environment.
-    pub fn load_from(file: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load_from(file: &Path) -> Result<Self, ConfigError> {
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("LATCHKEY_").filter(is_setting))
@@ -221,7 +221,7 @@ impl Settings {
     }
 
     /// The names of the settings, as `Leptos.toml` spells them.
-    pub fn keys() -> Vec<String> {
+    pub(crate) fn keys() -> Vec<String> {
         match serde_json::to_value(Settings::default()) {
             Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
             _ => Vec::new(),
@@ -287,26 +287,26 @@ const MAX_HEADER_KIB_LIMIT: u32 = 256;
 /// The HTTP server's limits, in the units the server needs.
 impl Settings {
     /// [`Self::max_body_kib`] in bytes: the one limit on request bodies.
-    pub fn max_body_bytes(&self) -> usize {
+    pub(crate) fn max_body_bytes(&self) -> usize {
         usize::try_from(self.max_body_kib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024)
     }
 
     /// [`Self::max_header_kib`] in bytes.
-    pub fn max_header_bytes(&self) -> usize {
+    pub(crate) fn max_header_bytes(&self) -> usize {
         usize::try_from(self.max_header_kib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1024)
     }
 
     /// [`Self::header_read_timeout_seconds`] as a duration.
-    pub fn header_read_timeout(&self) -> Duration {
+    pub(crate) fn header_read_timeout(&self) -> Duration {
         Duration::from_secs(self.header_read_timeout_seconds)
     }
 
     /// [`Self::request_timeout_seconds`] as a duration.
-    pub fn request_timeout(&self) -> Duration {
+    pub(crate) fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds)
     }
 

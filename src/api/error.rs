@@ -15,7 +15,7 @@ use crate::rules::Violation;
 
 /// One entry of a `422` answer, in FastAPI's (pydantic's) shape.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
+pub(crate) struct FieldError {
     /// Machine-readable kind, e.g. `missing`.
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -34,7 +34,7 @@ pub struct FieldError {
 
 impl FieldError {
     /// A required body field that is absent or empty.
-    pub fn missing(field: &str) -> Self {
+    pub(crate) fn missing(field: &str) -> Self {
         Self {
             kind: "missing",
             loc: body_loc(field),
@@ -45,7 +45,12 @@ impl FieldError {
     }
 
     /// A body field whose value breaks a rule.
-    pub fn invalid(kind: &'static str, field: &str, msg: impl Into<String>, input: &str) -> Self {
+    pub(crate) fn invalid(
+        kind: &'static str,
+        field: &str,
+        msg: impl Into<String>,
+        input: &str,
+    ) -> Self {
         Self {
             kind,
             loc: body_loc(field),
@@ -75,13 +80,13 @@ fn body_loc(field: &str) -> Vec<String> {
 
 /// The body of a `422` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ValidationErrorBody {
+pub(crate) struct ValidationErrorBody {
     pub detail: Vec<FieldError>,
 }
 
 /// The body of every other error answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     pub detail: String,
 }
 
@@ -183,7 +188,7 @@ fn status(code: u16) -> StatusCode {
 
 impl ApiError {
     /// The HTTP status of the answer.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             ApiError::Auth(e) => status(e.status()),
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -196,7 +201,7 @@ impl ApiError {
     }
 
     /// Logs what the answer does not say: the cause of a server-side failure.
-    pub fn log_cause(&self) {
+    pub(crate) fn log_cause(&self) {
         match self {
             ApiError::Auth(e) => {
                 if let Some(e) = e.store_failure() {

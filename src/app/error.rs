@@ -10,7 +10,7 @@ use crate::rules::Field;
 
 /// Why a server function failed, as the browser needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     /// Wrong username or password (the same answer for both).
     #[error("Incorrect username or password.")]
     IncorrectLogin,

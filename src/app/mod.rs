@@ -15,7 +15,7 @@ use leptos_router::path;
 
 /// The HTML document around the app (server side only).
 #[cfg(feature = "ssr")]
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub(crate) fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The app: its routes and the pieces every page shares.
 #[component]
-pub fn App() -> impl IntoView {
+pub(crate) fn App() -> impl IntoView {
     provide_meta_context();
     mark_hydrated();
     // Keep the session's access token fresh while the app is open.

@@ -3,11 +3,11 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Where a signed-in user lands when no other page was asked for.
-pub const DEFAULT_LANDING: &str = "/profile";
+pub(crate) const DEFAULT_LANDING: &str = "/profile";
 
 /// Why the login page is shown, carried in its `reason` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginReason {
+pub(crate) enum LoginReason {
     /// A page needs a session and there is none.
     SignIn,
     /// The stored session was refused (expired, forged, or revoked).
@@ -20,7 +20,7 @@ pub enum LoginReason {
 
 impl LoginReason {
     /// The value of the `reason` parameter.
-    pub fn as_param(self) -> &'static str {
+    pub(crate) fn as_param(self) -> &'static str {
         match self {
             LoginReason::SignIn => "signin",
             LoginReason::Expired => "expired",
@@ -30,7 +30,7 @@ impl LoginReason {
     }
 
     /// The reason named by a `reason` parameter.
-    pub fn from_param(param: &str) -> Option<Self> {
+    pub(crate) fn from_param(param: &str) -> Option<Self> {
         [
             LoginReason::SignIn,
             LoginReason::Expired,
@@ -42,7 +42,7 @@ impl LoginReason {
     }
 
     /// What the login page tells the user.
-    pub fn message(self) -> &'static str {
+    pub(crate) fn message(self) -> &'static str {
         match self {
             LoginReason::SignIn => "Please sign in to continue.",
             LoginReason::Expired => {
@@ -55,7 +55,7 @@ impl LoginReason {
 }
 
 /// The login page's URL, asking to come back to `next` afterwards.
-pub fn login_url(reason: LoginReason, next: &str) -> String {
+pub(crate) fn login_url(reason: LoginReason, next: &str) -> String {
     format!(
         "/login?next={}&reason={}",
         encode_component(next),
@@ -64,7 +64,7 @@ pub fn login_url(reason: LoginReason, next: &str) -> String {
 }
 
 /// The login page's URL after sign-up, with the new username filled in.
-pub fn registered_login_url(username: &str) -> String {
+pub(crate) fn registered_login_url(username: &str) -> String {
     format!(
         "/login?reason={}&username={}",
         LoginReason::Registered.as_param(),
@@ -75,7 +75,7 @@ pub fn registered_login_url(username: &str) -> String {
 /// `next` if it is a path on this site, else the default landing page. Refuses
 /// other origins (`//host`, `/\host`, schemes) so a link cannot send a user who
 /// just signed in to someone else's site.
-pub fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')

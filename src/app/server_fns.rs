@@ -12,7 +12,7 @@ use crate::model::{Item, NewAccount, NewItem, TokenResponse, User};
 
 /// What the profile page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// The signed-in user.
     pub user: User,
     /// The scopes the session's token grants.
@@ -24,7 +24,7 @@ pub struct Profile {
 /// Checks the password like `POST /token` and returns tokens for all the user's
 /// allowed scopes.
 #[server(prefix = "/api", endpoint = "login", client = BearerClient)]
-pub async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
+pub(crate) async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let (state, caller) = request()?;
     let tokens = state
@@ -38,7 +38,7 @@ pub async fn login(username: String, password: String) -> Result<TokenResponse, 
 /// Swaps the refresh token for new tokens, as `POST /token` with
 /// `grant_type=refresh_token` does.
 #[server(prefix = "/api", endpoint = "refresh", client = BearerClient)]
-pub async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
+pub(crate) async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let (state, _) = request()?;
     let tokens = state
@@ -51,7 +51,7 @@ pub async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
 
 /// Ends the session of this refresh token on the server, as `POST /revoke` does.
 #[server(prefix = "/api", endpoint = "end_session", client = BearerClient)]
-pub async fn end_session(refresh_token: String) -> Result<(), AppError> {
+pub(crate) async fn end_session(refresh_token: String) -> Result<(), AppError> {
     use self::ssr::*;
     let (state, _) = request()?;
     state
@@ -65,7 +65,7 @@ pub async fn end_session(refresh_token: String) -> Result<(), AppError> {
 
 /// The signed-in user and their granted scopes.
 #[server(prefix = "/api", endpoint = "profile", client = BearerClient)]
-pub async fn load_profile() -> Result<Profile, AppError> {
+pub(crate) async fn load_profile() -> Result<Profile, AppError> {
     use self::ssr::*;
     use crate::auth::Requirement;
     let (_, principal) = authorize(Requirement::READ_PROFILE).await?;
@@ -78,7 +78,7 @@ pub async fn load_profile() -> Result<Profile, AppError> {
 
 /// The signed-in user's items, as `GET /users/me/items/`.
 #[server(prefix = "/api", endpoint = "items", client = BearerClient)]
-pub async fn list_items() -> Result<Vec<Item>, AppError> {
+pub(crate) async fn list_items() -> Result<Vec<Item>, AppError> {
     use self::ssr::*;
     let (state, principal) = authorize(crate::auth::Requirement::USE_ITEMS).await?;
     state
@@ -90,7 +90,7 @@ pub async fn list_items() -> Result<Vec<Item>, AppError> {
 
 /// Adds an item for the signed-in user, as `POST /users/me/items/`.
 #[server(prefix = "/api", endpoint = "add_item", client = BearerClient)]
-pub async fn add_item(item: NewItem) -> Result<Item, AppError> {
+pub(crate) async fn add_item(item: NewItem) -> Result<Item, AppError> {
     use self::ssr::*;
     let (state, principal) = authorize(crate::auth::Requirement::USE_ITEMS).await?;
     state
@@ -102,7 +102,7 @@ pub async fn add_item(item: NewItem) -> Result<Item, AppError> {
 
 /// Removes one of the signed-in user's items, as `DELETE /users/me/items/{id}`.
 #[server(prefix = "/api", endpoint = "delete_item", client = BearerClient)]
-pub async fn delete_item(item_id: String) -> Result<(), AppError> {
+pub(crate) async fn delete_item(item_id: String) -> Result<(), AppError> {
     use self::ssr::*;
     let (state, principal) = authorize(crate::auth::Requirement::USE_ITEMS).await?;
     state
@@ -114,7 +114,7 @@ pub async fn delete_item(item_id: String) -> Result<(), AppError> {
 
 /// Whether self-registration is open on this server.
 #[server(prefix = "/api", endpoint = "registration_open", client = BearerClient)]
-pub async fn registration_open() -> Result<bool, AppError> {
+pub(crate) async fn registration_open() -> Result<bool, AppError> {
     use self::ssr::*;
     let (state, _) = request()?;
     Ok(state.auth.registration_open())
@@ -122,7 +122,7 @@ pub async fn registration_open() -> Result<bool, AppError> {
 
 /// Creates an account, as `POST /users/` does.
 #[server(prefix = "/api", endpoint = "signup", client = BearerClient)]
-pub async fn signup(account: NewAccount) -> Result<User, AppError> {
+pub(crate) async fn signup(account: NewAccount) -> Result<User, AppError> {
     use self::ssr::*;
     let (state, caller) = request()?;
     state
@@ -145,7 +145,7 @@ mod ssr {
 
     /// The server's state (provided to every server function by `leptos_routes`)
     /// and the caller of this request.
-    pub fn request() -> Result<(AppState, Caller), AppError> {
+    pub(crate) fn request() -> Result<(AppState, Caller), AppError> {
         let state = use_context::<AppState>().ok_or(AppError::Server)?;
         let parts = use_context::<Parts>().ok_or(AppError::Server)?;
         let caller = Caller::of(&parts, &state.settings);
@@ -153,7 +153,9 @@ mod ssr {
     }
 
     /// The caller, if the auth core lets them in under `requirement`.
-    pub async fn authorize(requirement: Requirement) -> Result<(AppState, Principal), AppError> {
+    pub(crate) async fn authorize(
+        requirement: Requirement,
+    ) -> Result<(AppState, Principal), AppError> {
         let (state, caller) = request()?;
         let principal = state
             .auth
@@ -165,7 +167,7 @@ mod ssr {
 
     /// Answers with the HTTP status the JSON API would give `error`, logs a store
     /// failure, and tells the page what went wrong.
-    pub fn reply<E: CoreError + Into<AppError>>(error: E) -> AppError {
+    pub(crate) fn reply<E: CoreError + Into<AppError>>(error: E) -> AppError {
         if let Some(failure) = error.store_failure() {
             tracing::error!(error = %failure, "store failure in a server function");
         }

@@ -32,12 +32,12 @@ const EXPIRES_KEY: &str = "latchkey.access_expires_at";
 const RENEW_MARGIN_MS: f64 = 60_000.0;
 
 /// The stored access token, if any (always `None` on the server).
-pub fn stored_token() -> Option<String> {
+pub(crate) fn stored_token() -> Option<String> {
     read::<String>(TOKEN_KEY).filter(|t| !t.is_empty())
 }
 
 /// Keeps the tokens of a login or a refresh, and schedules the next renewal.
-pub fn remember(tokens: &TokenResponse) {
+pub(crate) fn remember(tokens: &TokenResponse) {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage as _;
@@ -55,7 +55,7 @@ pub fn remember(tokens: &TokenResponse) {
 }
 
 /// Forgets the session's tokens (no-op on the server).
-pub fn forget() {
+pub(crate) fn forget() {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage as _;
@@ -66,7 +66,7 @@ pub fn forget() {
 }
 
 /// Ends the session on the server (so its tokens die everywhere), then forgets it.
-pub async fn sign_out() {
+pub(crate) async fn sign_out() {
     if let Some(refresh_token) = read::<String>(REFRESH_KEY)
         && let Err(e) = super::server_fns::end_session(refresh_token).await
     {
@@ -78,7 +78,7 @@ pub async fn sign_out() {
 /// Renews the access token if it expires within a minute, using the refresh
 /// token. Renewals in flight are shared, so one refresh token is never sent twice
 /// (a second use would end the session). `SessionRejected` if the session is over.
-pub async fn ensure_fresh() -> Result<(), AppError> {
+pub(crate) async fn ensure_fresh() -> Result<(), AppError> {
     #[cfg(feature = "hydrate")]
     {
         use futures::FutureExt as _;
@@ -97,7 +97,7 @@ pub async fn ensure_fresh() -> Result<(), AppError> {
 
 /// Runs a server function call once the access token is fresh: `call` is a
 /// server function's future, which sends the token only when first polled.
-pub async fn with_fresh_token<T>(
+pub(crate) async fn with_fresh_token<T>(
     call: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> Result<T, AppError> {
     ensure_fresh().await?;
@@ -139,7 +139,7 @@ async fn renew() -> Result<(), AppError> {
 
 /// Sets a timer that renews the access token shortly before it expires, while the
 /// app is open (no-op on the server or without a session).
-pub fn schedule_renewal() {
+pub(crate) fn schedule_renewal() {
     #[cfg(feature = "hydrate")]
     {
         let Some(expires_at) = read::<f64>(EXPIRES_KEY) else {
@@ -180,7 +180,7 @@ fn read<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
 
 /// The server-function client of the app: the browser's `fetch`, plus the stored
 /// token as `Authorization: Bearer`.
-pub struct BearerClient;
+pub(crate) struct BearerClient;
 
 impl<E, IS, OS> Client<E, IS, OS> for BearerClient
 where

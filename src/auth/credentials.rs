@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 
 /// The credentials of one request.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// No `Authorization` header, or a scheme latchkey does not take.
     Missing,
     /// `Authorization: Bearer <token>`.
@@ -35,7 +35,7 @@ impl std::fmt::Debug for Credentials {
 impl Credentials {
     /// Reads the `Authorization` header value, if any. Schemes are case-insensitive,
     /// as in FastAPI.
-    pub fn from_header(value: Option<&str>) -> Self {
+    pub(crate) fn from_header(value: Option<&str>) -> Self {
         let Some(value) = value else {
             return Credentials::Missing;
         };

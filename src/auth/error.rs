@@ -89,7 +89,7 @@ impl CoreError for AuthError {
 
 impl AuthError {
     /// The `WWW-Authenticate` challenge, if the answer carries one.
-    pub fn challenge(&self) -> Option<String> {
+    pub(crate) fn challenge(&self) -> Option<String> {
         match self {
             AuthError::IncorrectLogin | AuthError::NotAuthenticated => Some("Bearer".into()),
             AuthError::InvalidToken { required } | AuthError::NotEnoughPermissions { required } => {
@@ -110,7 +110,7 @@ impl AuthError {
     }
 
     /// Seconds the client should wait before trying again (`Retry-After`), if any.
-    pub fn retry_after(&self) -> Option<u64> {
+    pub(crate) fn retry_after(&self) -> Option<u64> {
         match self {
             AuthError::TooManyAttempts { retry_after } => Some(*retry_after),
             AuthError::Busy => Some(1),

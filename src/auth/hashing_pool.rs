@@ -12,11 +12,11 @@ use super::password::run_blocking;
 /// Hashing was refused: every slot is taken and the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("password hashing is at capacity")]
-pub struct Busy;
+pub(crate) struct Busy;
 
 /// Slots for password hashing, with a bounded queue.
 #[derive(Clone)]
-pub struct HashingPool {
+pub(crate) struct HashingPool {
     slots: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     queue: usize,
@@ -24,7 +24,7 @@ pub struct HashingPool {
 
 impl HashingPool {
     /// `concurrency` computations at once (0: one per CPU core), `queue` waiting.
-    pub fn new(concurrency: usize, queue: usize) -> Self {
+    pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
         let concurrency = match concurrency {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -38,7 +38,7 @@ impl HashingPool {
 
     /// Runs `work` on the blocking pool once a slot is free, or refuses at once if
     /// the queue is full.
-    pub async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {

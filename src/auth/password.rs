@@ -17,11 +17,11 @@ use argon2::{Algorithm, Argon2, Params, Version};
 /// Deliberately neither `Serialize` nor printable: it can never leak into a response
 /// or a log line by accident.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
+pub(crate) struct PasswordHash(String);
 
 impl PasswordHash {
     /// Accepts a hash latchkey can verify: an Argon2 PHC string or a bcrypt hash.
-    pub fn parse(text: &str) -> Result<Self, HashFormatError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, HashFormatError> {
         if is_bcrypt(text) {
             text.parse::<bcrypt::HashParts>()
                 .map_err(|_| HashFormatError)?;
@@ -35,7 +35,7 @@ impl PasswordHash {
     }
 
     /// The hash as stored. Only the store should need this.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -49,7 +49,7 @@ impl fmt::Debug for PasswordHash {
 /// A hash that is neither an Argon2 PHC string nor a bcrypt hash.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an Argon2 PHC string or a bcrypt ($2a$/$2b$/$2y$) hash")]
-pub struct HashFormatError;
+pub(crate) struct HashFormatError;
 
 /// The most of a password bcrypt reads.
 const BCRYPT_MAX_BYTES: usize = 72;
@@ -60,7 +60,7 @@ fn is_bcrypt(text: &str) -> bool {
 
 /// The outcome of checking a password against a hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Wrong password (or a hash that cannot be read).
     Mismatch,
     /// Right password, and the hash has the current parameters.
@@ -71,25 +71,25 @@ pub enum Verdict {
 
 impl Verdict {
     /// Whether the password was right.
-    pub fn is_match(self) -> bool {
+    pub(crate) fn is_match(self) -> bool {
         self != Verdict::Mismatch
     }
 }
 
 /// The hasher of new passwords: Argon2id with the configured costs.
 #[derive(Clone)]
-pub struct PasswordHasher {
+pub(crate) struct PasswordHasher {
     params: Params,
 }
 
 /// Argon2 parameters that Argon2 itself refuses.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid Argon2 parameters: {0}")]
-pub struct HashingParametersError(String);
+pub(crate) struct HashingParametersError(String);
 
 impl PasswordHasher {
     /// A hasher of `memory_kib` KiB, `iterations` passes and `parallelism` lanes.
-    pub fn new(
+    pub(crate) fn new(
         memory_kib: u32,
         iterations: u32,
         parallelism: u32,
@@ -104,7 +104,7 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` with the current parameters (slow: CPU and memory bound).
-    pub fn hash(&self, password: &str) -> PasswordHash {
+    pub(crate) fn hash(&self, password: &str) -> PasswordHash {
         let salt = SaltString::generate(&mut OsRng);
         let phc = self
             .argon2()
@@ -115,7 +115,7 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `hash` (slow: CPU and memory bound).
-    pub fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
+    pub(crate) fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
         let text = hash.as_str();
         if is_bcrypt(text) {
             // bcrypt reads at most 72 bytes and stops at a NUL: a longer password, or
@@ -156,7 +156,7 @@ impl PasswordHasher {
     }
 
     /// [`Self::hash`] on the blocking pool, so the async executor is never stalled.
-    pub async fn hash_blocking(&self, password: String) -> PasswordHash {
+    pub(crate) async fn hash_blocking(&self, password: String) -> PasswordHash {
         let hasher = self.clone();
         run_blocking(move || hasher.hash(&password)).await
     }

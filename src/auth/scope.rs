@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A scope latchkey knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Read information about the current user.
     Me,
     /// Read items.
@@ -14,10 +14,10 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in the order they are shown.
-    pub const ALL: [Scope; 2] = [Scope::Me, Scope::Items];
+    pub(crate) const ALL: [Scope; 2] = [Scope::Me, Scope::Items];
 
     /// The scope's name on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scope::Me => "me",
             Scope::Items => "items",
@@ -25,7 +25,7 @@ impl Scope {
     }
 
     /// The description shown in the OpenAPI document (the FastAPI app's words).
-    pub fn description(self) -> &'static str {
+    pub(crate) fn description(self) -> &'static str {
         match self {
             Scope::Me => "Read information about the current user.",
             Scope::Items => "Read items.",
@@ -33,7 +33,7 @@ impl Scope {
     }
 
     /// The scope with this exact name, if any.
-    pub fn from_name(name: &str) -> Option<Scope> {
+    pub(crate) fn from_name(name: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|s| s.as_str() == name)
     }
 }
@@ -46,26 +46,28 @@ impl fmt::Display for Scope {
 
 /// A set of scopes, written space-separated on the wire and in the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScopeSet(BTreeSet<Scope>);
+pub(crate) struct ScopeSet(BTreeSet<Scope>);
 
 /// A scope name that latchkey does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown scope: {0}")]
-pub struct UnknownScope(pub String);
+pub(crate) struct UnknownScope(pub String);
 
 impl ScopeSet {
     /// All scopes latchkey has.
-    pub fn all() -> Self {
+    pub(crate) fn all() -> Self {
         Self(Scope::ALL.into_iter().collect())
     }
 
     /// Parses space-separated scope names; any unknown name is an error.
-    pub fn parse(text: &str) -> Result<Self, UnknownScope> {
+    pub(crate) fn parse(text: &str) -> Result<Self, UnknownScope> {
         Self::parse_names(text.split_whitespace())
     }
 
     /// Parses scope names; any unknown name is an error.
-    pub fn parse_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, UnknownScope> {
+    pub(crate) fn parse_names<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, UnknownScope> {
         names
             .into_iter()
             .map(|name| Scope::from_name(name).ok_or_else(|| UnknownScope(name.to_owned())))
@@ -74,32 +76,32 @@ impl ScopeSet {
     }
 
     /// Keeps the known scope names and drops the rest (for tokens from other issuers).
-    pub fn from_names_lenient<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(crate) fn from_names_lenient<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         Self(names.into_iter().filter_map(Scope::from_name).collect())
     }
 
     /// Whether the set holds `scope`.
-    pub fn contains(&self, scope: Scope) -> bool {
+    pub(crate) fn contains(&self, scope: Scope) -> bool {
         self.0.contains(&scope)
     }
 
     /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The scopes in both sets.
-    pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
+    pub(crate) fn intersection(&self, other: &ScopeSet) -> ScopeSet {
         Self(self.0.intersection(&other.0).copied().collect())
     }
 
     /// The scopes, in order.
-    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
         self.0.iter().copied()
     }
 
     /// The scope names, in order.
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         self.iter().map(|s| s.as_str().to_owned()).collect()
     }
 }

@@ -50,7 +50,7 @@ impl Requirement {
     }
 
     /// The scopes, space-separated, as FastAPI's `SecurityScopes.scope_str`.
-    pub fn scope_str(&self) -> String {
+    pub(crate) fn scope_str(&self) -> String {
         self.scopes
             .iter()
             .map(|s| s.as_str())

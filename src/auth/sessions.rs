@@ -24,7 +24,7 @@ use crate::store::{NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, S
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPolicy {
+pub(crate) struct SessionPolicy {
     /// A refresh token unused this long expires (and with it, the session).
     pub refresh_lifetime: Duration,
     /// A session ends this long after its login, however it is used.
@@ -33,7 +33,7 @@ pub struct SessionPolicy {
 
 /// What a login or a refresh hands out.
 #[derive(Clone)]
-pub struct SessionTokens {
+pub(crate) struct SessionTokens {
     /// The access token.
     pub access: IssuedToken,
     /// The refresh token: shown to the client once, never stored as is.
@@ -68,7 +68,7 @@ const KEYRING_REFRESH: Duration = Duration::from_secs(30);
 
 /// Sessions over a store, with the signer of their access tokens.
 #[derive(Clone)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     store: Arc<dyn Store>,
     signer: TokenSigner,
     policy: SessionPolicy,
@@ -77,7 +77,7 @@ pub struct Sessions {
 
 impl Sessions {
     /// Sessions kept in `store`.
-    pub fn new(store: Arc<dyn Store>, signer: TokenSigner, policy: SessionPolicy) -> Self {
+    pub(crate) fn new(store: Arc<dyn Store>, signer: TokenSigner, policy: SessionPolicy) -> Self {
         Self {
             store,
             signer,
@@ -87,13 +87,13 @@ impl Sessions {
     }
 
     /// The public keys of the keyring, as a JWKS.
-    pub async fn jwks(&self) -> serde_json::Value {
+    pub(crate) async fn jwks(&self) -> serde_json::Value {
         self.reload_keyring(KEYRING_REFRESH).await;
         self.signer.keyring().jwks()
     }
 
     /// Starts a session for `username` granting `scopes`.
-    pub async fn start(
+    pub(crate) async fn start(
         &self,
         username: &str,
         scopes: &ScopeSet,
@@ -132,7 +132,7 @@ impl Sessions {
 
     /// Swaps a refresh token for a new access token and a new refresh token.
     /// Returns the session and the tokens; the caller checks the user.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested: &ScopeSet,
@@ -177,7 +177,10 @@ impl Sessions {
 
     /// The claims of an access token whose signature, claims and session are live;
     /// `None` if it is refused.
-    pub async fn check_access_token(&self, token: &str) -> Result<Option<TokenClaims>, StoreError> {
+    pub(crate) async fn check_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<TokenClaims>, StoreError> {
         let verified = match self.signer.verify(token) {
             // Perhaps signed with a key rotated in since the keyring was read. (A
             // forged kid costs one small read, no more than a valid token's session
@@ -205,7 +208,7 @@ impl Sessions {
     /// Ends the session a token belongs to: a valid access token of ours, or a
     /// refresh token, spent or not. Other tokens are ignored, as RFC 7009 asks.
     /// Returns whether a session ended.
-    pub async fn revoke_token(&self, token: &str) -> Result<bool, AuthError> {
+    pub(crate) async fn revoke_token(&self, token: &str) -> Result<bool, AuthError> {
         let session = match self.signer.verify(token) {
             Ok(claims) => Some(claims.sid),
             Err(_) => {
@@ -221,7 +224,7 @@ impl Sessions {
     }
 
     /// Ends the session `id`.
-    pub async fn end(&self, id: &str, reason: &str) -> Result<bool, AuthError> {
+    pub(crate) async fn end(&self, id: &str, reason: &str) -> Result<bool, AuthError> {
         Ok(self.store.revoke_session(id, reason).await?)
     }
 

@@ -16,7 +16,7 @@ use crate::store::{Store, StoreError};
 
 /// How hard the throttle is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottlePolicy {
+pub(crate) struct ThrottlePolicy {
     /// Failures after which an account is blocked (at least 1).
     pub account_failures: u32,
     /// Failures after which a client address is blocked (at least 1).
@@ -32,7 +32,7 @@ pub struct ThrottlePolicy {
 impl ThrottlePolicy {
     /// How long a subject with `failures` failures is blocked after its latest one,
     /// in seconds, when `allowed` failures block it.
-    pub fn block_seconds(&self, failures: u32, allowed: u32) -> u64 {
+    pub(crate) fn block_seconds(&self, failures: u32, allowed: u32) -> u64 {
         let Some(doublings) = failures.checked_sub(allowed.max(1)) else {
             return 0;
         };
@@ -45,7 +45,7 @@ impl ThrottlePolicy {
 
 /// Someone the throttle counts failures of.
 #[derive(Debug, Clone, Copy)]
-pub enum Subject<'a> {
+pub(crate) enum Subject<'a> {
     /// The account a login names (known or not: unknown ones are counted alike).
     Account(&'a str),
     /// The client's address; IPv6 clients are counted per /64 network, as one host
@@ -84,14 +84,14 @@ fn network_of(ip: IpAddr) -> IpAddr {
 
 /// A refusal because a subject is blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Blocked {
+pub(crate) struct Blocked {
     /// Seconds until the block ends (at least 1).
     pub retry_after: u64,
 }
 
 /// Outcome of asking the throttle.
 #[derive(Debug, thiserror::Error)]
-pub enum ThrottleError {
+pub(crate) enum ThrottleError {
     /// A subject is blocked.
     #[error("blocked for {} s", .0.retry_after)]
     Blocked(Blocked),
@@ -102,14 +102,14 @@ pub enum ThrottleError {
 
 /// The throttle over a store.
 #[derive(Clone)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     store: Arc<dyn Store>,
     policy: ThrottlePolicy,
 }
 
 impl Throttle {
     /// A throttle keeping its counts in `store`.
-    pub fn new(store: Arc<dyn Store>, policy: ThrottlePolicy) -> Self {
+    pub(crate) fn new(store: Arc<dyn Store>, policy: ThrottlePolicy) -> Self {
         Self { store, policy }
     }
 
@@ -118,7 +118,7 @@ impl Throttle {
     }
 
     /// Refuses if any of `subjects` is blocked now.
-    pub async fn check(&self, subjects: &[Subject<'_>]) -> Result<(), ThrottleError> {
+    pub(crate) async fn check(&self, subjects: &[Subject<'_>]) -> Result<(), ThrottleError> {
         let now = unix_now();
         let mut longest = 0;
         for subject in subjects {
@@ -146,7 +146,7 @@ impl Throttle {
     }
 
     /// Counts a failed login against every one of `subjects`.
-    pub async fn failed(&self, subjects: &[Subject<'_>]) -> Result<(), StoreError> {
+    pub(crate) async fn failed(&self, subjects: &[Subject<'_>]) -> Result<(), StoreError> {
         let now = unix_now();
         for subject in subjects {
             self.store
@@ -157,7 +157,7 @@ impl Throttle {
     }
 
     /// Forgets the failures of `subject` after a successful login.
-    pub async fn succeeded(&self, subject: Subject<'_>) -> Result<(), StoreError> {
+    pub(crate) async fn succeeded(&self, subject: Subject<'_>) -> Result<(), StoreError> {
         self.store.clear_failures(&subject.key()).await
     }
 }

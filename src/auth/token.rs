@@ -21,10 +21,10 @@ use super::scope::ScopeSet;
 use crate::clock::{seconds, unix_now};
 
 /// The `typ` header of access tokens (RFC 9068).
-pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+pub(crate) const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// Clock difference tolerated for `iat` and `nbf`, in seconds.
-pub const LEEWAY_SECONDS: i64 = 30;
+pub(crate) const LEEWAY_SECONDS: i64 = 30;
 
 /// Header parameters that would have a verifier look beyond its own keys, or
 /// process extensions it does not know: tokens carrying any are refused.
@@ -32,7 +32,7 @@ const REFUSED_HEADER_PARAMETERS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenClaims {
+pub(crate) struct TokenClaims {
     /// The username.
     pub sub: String,
     /// Expiry, seconds since the Unix epoch.
@@ -58,14 +58,14 @@ pub struct TokenClaims {
 
 impl TokenClaims {
     /// The granted scopes that latchkey knows.
-    pub fn scope_set(&self) -> ScopeSet {
+    pub(crate) fn scope_set(&self) -> ScopeSet {
         ScopeSet::from_names_lenient(self.scopes.iter().map(String::as_str))
     }
 }
 
 /// A freshly signed access token.
 #[derive(Clone)]
-pub struct IssuedToken {
+pub(crate) struct IssuedToken {
     /// The compact JWT.
     pub token: String,
     /// Its lifetime in seconds.
@@ -87,7 +87,7 @@ impl fmt::Debug for IssuedToken {
 /// Why a token was refused. Callers answer all of these the same way; the kinds
 /// exist for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// Bad signature, wrong algorithm, malformed, expired, or a claim of the wrong type.
     #[error("invalid token: {0}")]
     Invalid(String),
@@ -103,7 +103,7 @@ fn invalid(reason: impl Into<String>) -> TokenError {
 
 /// What every token issued carries and every token checked must carry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenPolicy {
+pub(crate) struct TokenPolicy {
     /// Lifetime of an access token.
     pub lifetime: Duration,
     /// `iss`, if configured.
@@ -115,14 +115,14 @@ pub struct TokenPolicy {
 /// Signs and verifies access tokens with a keyring that can be swapped while
 /// running (key rotation).
 #[derive(Clone)]
-pub struct TokenSigner {
+pub(crate) struct TokenSigner {
     keyring: Arc<RwLock<Keyring>>,
     policy: TokenPolicy,
 }
 
 impl TokenSigner {
     /// A signer over `keyring`.
-    pub fn new(keyring: Keyring, policy: TokenPolicy) -> Self {
+    pub(crate) fn new(keyring: Keyring, policy: TokenPolicy) -> Self {
         Self {
             keyring: Arc::new(RwLock::new(keyring)),
             policy,
@@ -130,7 +130,7 @@ impl TokenSigner {
     }
 
     /// The keyring in use.
-    pub fn keyring(&self) -> Keyring {
+    pub(crate) fn keyring(&self) -> Keyring {
         self.keyring
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -138,7 +138,7 @@ impl TokenSigner {
     }
 
     /// Uses `keyring` from now on.
-    pub fn replace_keyring(&self, keyring: Keyring) {
+    pub(crate) fn replace_keyring(&self, keyring: Keyring) {
         *self
             .keyring
             .write()
@@ -146,7 +146,7 @@ impl TokenSigner {
     }
 
     /// Signs a token for `username` in session `sid` granting `scopes`.
-    pub fn issue(&self, username: &str, sid: &str, scopes: &ScopeSet) -> IssuedToken {
+    pub(crate) fn issue(&self, username: &str, sid: &str, scopes: &ScopeSet) -> IssuedToken {
         let now = unix_now();
         let claims = TokenClaims {
             sub: username.to_owned(),
@@ -175,7 +175,7 @@ impl TokenSigner {
     }
 
     /// Verifies a token as the module documentation says.
-    pub fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
         let kid = checked_header(token)?;
         let keyring = self.keyring();
         let key = keyring.find(&kid).ok_or(TokenError::UnknownKey)?;

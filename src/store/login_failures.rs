@@ -6,7 +6,7 @@ use super::StoreError;
 
 /// Recent failed logins of one throttled subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailureCount {
+pub(crate) struct FailureCount {
     /// Failures since the count was last reset.
     pub failures: u32,
     /// When the latest one happened, seconds since the Unix epoch.
@@ -15,7 +15,7 @@ pub struct FailureCount {
 
 /// Failure counts keyed by an opaque subject key, shared by every instance.
 #[async_trait]
-pub trait LoginFailureStore: Send + Sync {
+pub(crate) trait LoginFailureStore: Send + Sync {
     /// The count of `key`, unless its latest failure is older than `forget_before`.
     async fn failure_count(
         &self,

@@ -1,21 +1,21 @@
 //! Where users and items live. Handlers and the command line see only the [`Store`]
 //! trait, so another database can be added without touching them.
 
-pub mod login_failures;
-pub mod sessions;
-pub mod signing_keys;
+pub(crate) mod login_failures;
+pub(crate) mod sessions;
+pub(crate) mod signing_keys;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use self::login_failures::LoginFailureStore;
-pub use self::sessions::{
+pub(crate) use self::login_failures::LoginFailureStore;
+pub(crate) use self::sessions::{
     NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
 };
-pub use self::signing_keys::{SigningKeyStore, StoredKey};
-pub use self::sqlite::SqliteStore;
+pub(crate) use self::signing_keys::{SigningKeyStore, StoredKey};
+pub(crate) use self::sqlite::SqliteStore;
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
@@ -23,7 +23,7 @@ use crate::model::{Item, NewItem, User};
 
 /// A user as stored, hash included.
 #[derive(Debug, Clone)]
-pub struct UserRecord {
+pub(crate) struct UserRecord {
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -35,7 +35,7 @@ pub struct UserRecord {
 
 impl UserRecord {
     /// The user as the API shows them.
-    pub fn public(&self) -> User {
+    pub(crate) fn public(&self) -> User {
         User {
             username: self.username.clone(),
             email: self.email.clone(),
@@ -47,7 +47,7 @@ impl UserRecord {
 
 /// A user to create (or, on import, to update).
 #[derive(Debug, Clone)]
-pub struct NewUser {
+pub(crate) struct NewUser {
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -76,7 +76,7 @@ pub(crate) struct ImportCounts {
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// A user or item with that key exists already.
     #[error("{0} already exists")]
     Conflict(String),
@@ -96,7 +96,9 @@ pub enum StoreError {
 
 /// Users and their items, and what the auth core keeps about them.
 #[async_trait]
-pub trait Store: LoginFailureStore + SessionStore + SigningKeyStore + Send + Sync {
+pub(crate) trait Store:
+    LoginFailureStore + SessionStore + SigningKeyStore + Send + Sync
+{
     /// The user with exactly this username.
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Every user, by username.

@@ -7,7 +7,7 @@ use crate::auth::ScopeSet;
 
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRecord {
+pub(crate) struct SessionRecord {
     /// Random id, the `sid` claim of its access tokens.
     pub id: String,
     /// The user it belongs to.
@@ -22,7 +22,7 @@ pub struct SessionRecord {
 
 /// A session to create.
 #[derive(Debug, Clone)]
-pub struct NewSession<'a> {
+pub(crate) struct NewSession<'a> {
     pub id: &'a str,
     pub username: &'a str,
     pub scopes: &'a ScopeSet,
@@ -32,7 +32,7 @@ pub struct NewSession<'a> {
 
 /// A refresh token to store: its hash and its end.
 #[derive(Debug, Clone, Copy)]
-pub struct NewRefreshToken<'a> {
+pub(crate) struct NewRefreshToken<'a> {
     /// SHA-256 of the token, hex.
     pub hash: &'a str,
     pub expires_at: i64,
@@ -40,7 +40,7 @@ pub struct NewRefreshToken<'a> {
 
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshOutcome {
+pub(crate) enum RefreshOutcome {
     /// It was live: it is spent now and the next one is stored.
     Rotated(SessionRecord),
     /// It was spent already: its session is revoked now.
@@ -51,7 +51,7 @@ pub enum RefreshOutcome {
 
 /// Sessions and refresh tokens, shared by every instance.
 #[async_trait]
-pub trait SessionStore: Send + Sync {
+pub(crate) trait SessionStore: Send + Sync {
     /// Stores a session and its first refresh token; false if the user is gone.
     async fn create_session(
         &self,

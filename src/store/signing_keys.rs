@@ -7,7 +7,7 @@ use crate::auth::keyring::KeyMaterial;
 
 /// A signing key as stored.
 #[derive(Debug, Clone)]
-pub struct StoredKey {
+pub(crate) struct StoredKey {
     pub kid: String,
     pub material: KeyMaterial,
     /// Seconds since the Unix epoch.
@@ -18,7 +18,7 @@ pub struct StoredKey {
 
 /// The keyring's keys, shared by every instance.
 #[async_trait]
-pub trait SigningKeyStore: Send + Sync {
+pub(crate) trait SigningKeyStore: Send + Sync {
     /// Every key, newest first.
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Adds a key unless one with its `kid` exists; true if it was added.

@@ -9,7 +9,7 @@ use crate::app::tokens::stored_token;
 
 /// Redirects once hydrated: the token lives only in the browser.
 #[component]
-pub fn HomePage() -> impl IntoView {
+pub(crate) fn HomePage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         let target = if stored_token().is_some() {

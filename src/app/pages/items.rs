@@ -14,7 +14,7 @@ use crate::model::{Item, NewItem};
 /// The user's items and the form to add one. Only the list reloads after a change,
 /// so the form (and the keyboard focus in it) stays put.
 #[component]
-pub fn ItemsPanel() -> impl IntoView {
+pub(crate) fn ItemsPanel() -> impl IntoView {
     let item_id = NodeRef::<Input>::new();
     let description = NodeRef::<Input>::new();
     let message = RwSignal::new(None::<String>);

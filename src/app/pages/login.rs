@@ -13,7 +13,7 @@ use crate::app::tokens::remember;
 /// The sign-in form. On success the token is kept in the browser and the user goes
 /// to the page they wanted (`?next=`, same-site paths only) or their profile.
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub(crate) fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let notice = move || {
         query

@@ -7,8 +7,8 @@ mod not_found;
 mod profile;
 mod signup;
 
-pub use self::home::HomePage;
-pub use self::login::LoginPage;
-pub use self::not_found::NotFoundPage;
-pub use self::profile::ProfilePage;
-pub use self::signup::SignupPage;
+pub(crate) use self::home::HomePage;
+pub(crate) use self::login::LoginPage;
+pub(crate) use self::not_found::NotFoundPage;
+pub(crate) use self::profile::ProfilePage;
+pub(crate) use self::signup::SignupPage;

@@ -13,7 +13,10 @@ use crate::app::tokens::{forget, sign_out, stored_token, with_fresh_token};
 
 /// Sends the user to the login page when the server refused the session: the token
 /// is forgotten and the page says why.
-pub fn leave_if_rejected(error: &AppError, navigate: &impl Fn(&str, NavigateOptions)) -> bool {
+pub(crate) fn leave_if_rejected(
+    error: &AppError,
+    navigate: &impl Fn(&str, NavigateOptions),
+) -> bool {
     if !matches!(error, AppError::SessionRejected | AppError::InactiveUser) {
         return false;
     }
@@ -28,7 +31,7 @@ pub fn leave_if_rejected(error: &AppError, navigate: &impl Fn(&str, NavigateOpti
 /// The signed-in user's profile. Without a session, or with one the server
 /// refuses, the user is sent to the login page with the reason.
 #[component]
-pub fn ProfilePage() -> impl IntoView {
+pub(crate) fn ProfilePage() -> impl IntoView {
     let navigate = use_navigate();
     let profile = LocalResource::new(move || async move {
         if stored_token().is_none() {

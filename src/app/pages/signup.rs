@@ -71,7 +71,7 @@ fn place_server_error(error: AppError) -> FieldProblems {
 
 /// The sign-up page: the form if registration is open, a note if not.
 #[component]
-pub fn SignupPage() -> impl IntoView {
+pub(crate) fn SignupPage() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
     view! {
         <Title text="Create an account · latchkey"/>

@@ -18,13 +18,13 @@ use crate::clock::{seconds, unix_now};
 use crate::store::{Store, StoreError, StoredKey};
 
 /// Name of the key file older versions generated inside the data directory.
-pub const LEGACY_KEY_FILE: &str = "secret.key";
+pub(crate) const LEGACY_KEY_FILE: &str = "secret.key";
 /// Shortest HMAC secret accepted, in bytes (256 bits).
-pub const MIN_KEY_BYTES: usize = 32;
+pub(crate) const MIN_KEY_BYTES: usize = 32;
 
 /// A keyring that cannot be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     /// The key is shorter than [`MIN_KEY_BYTES`].
     #[error(
         "{source_name} is {len} bytes long; a signing key must be at least {MIN_KEY_BYTES} bytes (generate one with `openssl rand -hex 32`)"
@@ -59,7 +59,7 @@ pub enum KeyError {
 /// Makes sure the store has a signing key (see the module documentation) and
 /// returns the keyring. `token_lifetime` is the access token lifetime, for how
 /// long a replaced key keeps verifying.
-pub async fn prepare_keyring(
+pub(crate) async fn prepare_keyring(
     store: &dyn Store,
     env_key: Option<String>,
     data_dir: &Path,
@@ -101,13 +101,13 @@ pub async fn prepare_keyring(
 }
 
 /// The keys that verify now, newest first; the first unretired one signs.
-pub async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
+pub(crate) async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
     reload_keyring(store, None).await
 }
 
 /// [`load_keyring`], reusing the parsed keys of `previous` (parsing an RSA key
 /// takes a while).
-pub async fn reload_keyring(
+pub(crate) async fn reload_keyring(
     store: &dyn Store,
     previous: Option<&Keyring>,
 ) -> Result<Keyring, KeyError> {
@@ -133,7 +133,7 @@ pub async fn reload_keyring(
 
 /// Adds a new key of `algorithm` that signs from now on; the others keep verifying
 /// for `token_lifetime` (and a minute of leeway), then retire.
-pub async fn rotate(
+pub(crate) async fn rotate(
     store: &dyn Store,
     algorithm: KeyAlgorithm,
     token_lifetime: Duration,

@@ -19,7 +19,7 @@ pub(crate) use self::lifecycle::{load_keyring, prepare_keyring, reload_keyring, 
 /// The algorithms a signing key can be for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub enum KeyAlgorithm {
+pub(crate) enum KeyAlgorithm {
     /// HMAC-SHA256 with a shared secret (the FastAPI app's algorithm).
     HS256,
     /// Ed25519 signatures; the public key is published in the JWKS.
@@ -30,7 +30,7 @@ pub enum KeyAlgorithm {
 
 impl KeyAlgorithm {
     /// The JWT `alg`.
-    pub fn jwt(self) -> Algorithm {
+    pub(crate) fn jwt(self) -> Algorithm {
         match self {
             KeyAlgorithm::HS256 => Algorithm::HS256,
             KeyAlgorithm::EdDSA => Algorithm::EdDSA,
@@ -39,7 +39,7 @@ impl KeyAlgorithm {
     }
 
     /// The name, as configured and stored.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeyAlgorithm::HS256 => "HS256",
             KeyAlgorithm::EdDSA => "EdDSA",
@@ -82,7 +82,7 @@ impl fmt::Display for KeyAlgorithm {
 /// The secret part of a key, as stored: an HMAC secret, a PKCS#8 Ed25519 key or a
 /// PKCS#1 RSA key (DER). Never printed.
 #[derive(Clone, PartialEq, Eq)]
-pub struct KeyMaterial {
+pub(crate) struct KeyMaterial {
     /// The algorithm.
     pub algorithm: KeyAlgorithm,
     /// The secret bytes.
@@ -101,14 +101,14 @@ impl fmt::Debug for KeyMaterial {
 /// Key material latchkey cannot use.
 #[derive(Debug, thiserror::Error)]
 #[error("unusable {algorithm} key: {reason}")]
-pub struct BadKey {
+pub(crate) struct BadKey {
     algorithm: &'static str,
     reason: String,
 }
 
 impl KeyMaterial {
     /// New random material for `algorithm`.
-    pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, BadKey> {
+    pub(crate) fn generate(algorithm: KeyAlgorithm) -> Result<Self, BadKey> {
         let bad = |reason: String| BadKey {
             algorithm: algorithm.as_str(),
             reason,
@@ -146,7 +146,7 @@ impl KeyMaterial {
 
 /// One usable key: what signs, what verifies, and what may be published.
 #[derive(Clone)]
-pub struct SigningKey {
+pub(crate) struct SigningKey {
     /// Key id: the first 16 hex digits of the SHA-256 of the public key (of the
     /// secret, for HMAC), so the same key always has the same id.
     pub kid: String,
@@ -169,7 +169,7 @@ impl fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// The key of `material`.
-    pub fn new(material: &KeyMaterial) -> Result<Self, BadKey> {
+    pub(crate) fn new(material: &KeyMaterial) -> Result<Self, BadKey> {
         let algorithm = material.algorithm;
         let bad = |reason: String| BadKey {
             algorithm: algorithm.as_str(),
@@ -228,28 +228,28 @@ impl SigningKey {
 
 /// The keys tokens are signed and verified with: the first signs, all verify.
 #[derive(Debug, Clone)]
-pub struct Keyring {
+pub(crate) struct Keyring {
     keys: Vec<SigningKey>,
 }
 
 impl Keyring {
     /// A keyring of `keys`, newest first; `None` if there is none.
-    pub fn new(keys: Vec<SigningKey>) -> Option<Self> {
+    pub(crate) fn new(keys: Vec<SigningKey>) -> Option<Self> {
         (!keys.is_empty()).then_some(Self { keys })
     }
 
     /// The key new tokens are signed with.
-    pub fn active(&self) -> &SigningKey {
+    pub(crate) fn active(&self) -> &SigningKey {
         &self.keys[0]
     }
 
     /// The key with id `kid`, if it is in the keyring.
-    pub fn find(&self, kid: &str) -> Option<&SigningKey> {
+    pub(crate) fn find(&self, kid: &str) -> Option<&SigningKey> {
         self.keys.iter().find(|key| key.kid == kid)
     }
 
     /// The JSON Web Key Set of the public keys (asymmetric keys only).
-    pub fn jwks(&self) -> serde_json::Value {
+    pub(crate) fn jwks(&self) -> serde_json::Value {
         let keys: Vec<_> = self
             .keys
             .iter()

@@ -22,7 +22,7 @@ use crate::model::{Item, NewItem};
 
 /// Users and items in one SQLite database.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     pool: SqlitePool,
 }
 
@@ -74,7 +74,7 @@ const USER_COLUMNS: &str = "username, email, full_name, disabled, password_hash,
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
-    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+    pub(crate) async fn open_file(path: &Path) -> Result<Self, StoreError> {
         let io = |e| StoreError::Database(sqlx::Error::Io(e));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -92,7 +92,7 @@ impl SqliteStore {
     }
 
     /// Opens the database of a `sqlite:` URL and migrates it.
-    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn open_url(url: &str) -> Result<Self, StoreError> {
         Self::open_with(SqliteConnectOptions::from_str(url)?).await
     }
 
