@@ -75,25 +75,18 @@ const USER_COLUMNS: &str = "username, email, full_name, disabled, password_hash,
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub(crate) async fn open_file(path: &Path) -> Result<Self, StoreError> {
-        let io = |e| StoreError::Database(sqlx::Error::Io(e));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        // The database holds password hashes and signing keys: owner only. SQLite
-        // gives its -wal and -shm files the same mode.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(io)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        create_private(path)?;
         Self::open_with(SqliteConnectOptions::new().filename(path)).await
     }
 
     /// Opens the database of a `sqlite:` URL and migrates it.
     pub(crate) async fn open_url(url: &str) -> Result<Self, StoreError> {
-        Self::open_with(SqliteConnectOptions::from_str(url)?).await
+        let options = SqliteConnectOptions::from_str(url)?;
+        let path = options.get_filename();
+        if path != Path::new(":memory:") {
+            create_private(path)?;
+        }
+        Self::open_with(options).await
     }
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
@@ -119,6 +112,23 @@ impl SqliteStore {
                 .await?,
         )
     }
+}
+
+/// Makes sure the database file at `path` exists and only its owner can read it:
+/// it holds password hashes and signing keys. SQLite gives its -wal and -shm files
+/// the same mode.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Database(sqlx::Error::Io(e));
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
 }
 
 async fn insert_user<'e>(
