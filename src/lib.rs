@@ -10,7 +10,8 @@
 //! - `items`: the users' items, beside the auth core;
 //! - `store`: where all of it is kept (SQL);
 //! - `server`: the composition — state, router, HTTP hardening, listener;
-//! - `cli`: the operator's command line.
+//! - `cli`: the command line; [`run`] below serves or hands it an operator's
+//!   command, so no module but this root reaches the composition in `server`.
 //!
 //! Shared by the server and the browser: `model` (the types both see) and
 //! `rules` (the rules input must meet). Everything else is server only (feature
@@ -40,6 +41,20 @@ mod settings;
 mod state;
 #[cfg(feature = "ssr")]
 mod store;
+
+/// The binary's entry point: serves (`latchkey serve`, the default) or runs an
+/// operator's command, with the settings of `Leptos.toml` and the environment.
+#[cfg(feature = "ssr")]
+pub async fn run(cli: cli::Cli) -> Result<(), cli::CliError> {
+    let settings = settings::Settings::load().map_err(cli::CliError::from_display)?;
+    if cli.serves() {
+        server::serve(settings)
+            .await
+            .map_err(cli::CliError::from_display)
+    } else {
+        cli::run(cli, &settings).await
+    }
+}
 
 /// Browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match latchkey::cli::run(latchkey::cli::Cli::parse()).await {
+    match latchkey::run(latchkey::cli::Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("latchkey: {error}");

@@ -1,5 +1,6 @@
-//! The operator's command line: `latchkey serve`, `latchkey user …` and
-//! `latchkey key …`.
+//! The command line: `latchkey serve` (the default), and the operator's
+//! `latchkey user …` and `latchkey key …`. Serving is the crate root's to start
+//! (`crate::run`); the operator's commands run here, through the auth core.
 
 mod import;
 mod key;
@@ -87,19 +88,23 @@ enum UserCommand {
 pub struct CliError(String);
 
 impl CliError {
-    fn from_display(error: impl std::fmt::Display) -> Self {
+    pub(crate) fn from_display(error: impl std::fmt::Display) -> Self {
         CliError(error.to_string())
     }
 }
 
-/// Runs the command line.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let settings = Settings::load().map_err(CliError::from_display)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => crate::server::serve(settings)
-            .await
-            .map_err(CliError::from_display),
-        Command::User { command } => user::run(command, &settings).await,
-        Command::Key { command } => key::run(command, &settings).await,
+impl Cli {
+    /// Whether the command is `serve` (or none, which means `serve`).
+    pub(crate) fn serves(&self) -> bool {
+        matches!(self.command, None | Some(Command::Serve))
+    }
+}
+
+/// Runs an operator's command (anything but `serve`).
+pub(crate) async fn run(cli: Cli, settings: &Settings) -> Result<(), CliError> {
+    match cli.command {
+        None | Some(Command::Serve) => Err(CliError("`serve` is not an operator's command".into())),
+        Some(Command::User { command }) => user::run(command, settings).await,
+        Some(Command::Key { command }) => key::run(command, settings).await,
     }
 }
