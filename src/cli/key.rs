@@ -3,8 +3,7 @@
 use clap::Subcommand;
 
 use super::CliError;
-use crate::auth::keyring::{KeyAlgorithm, SigningKey, load_keyring, rotate};
-use crate::clock::unix_now;
+use crate::auth::keyring::{KeyAlgorithm, KeyState, SigningKey, key_states, load_keyring, rotate};
 use crate::settings::Settings;
 use crate::store;
 
@@ -42,28 +41,23 @@ pub(super) async fn run(command: KeyCommand, settings: &Settings) -> Result<(), 
             Ok(())
         }
         KeyCommand::List => {
-            let keys = store.signing_keys().await.map_err(CliError::from_display)?;
-            let now = unix_now();
+            let keys = key_states(store.as_ref())
+                .await
+                .map_err(CliError::from_display)?;
             println!(
                 "{:<16}  {:<9}  {:<20}  STATE",
                 "KID", "ALGORITHM", "CREATED"
             );
-            let mut signing_shown = false;
-            for stored in keys.iter() {
-                let kid = SigningKey::new(&stored.material)
-                    .map(|k| k.kid)
-                    .unwrap_or_else(|_| stored.kid.clone());
-                let state = match stored.retire_after {
-                    None if !signing_shown => {
-                        signing_shown = true;
-                        "signing".to_owned()
-                    }
-                    None => "verifying".to_owned(),
-                    Some(end) if end > now => format!("verifying until {}", timestamp(end)),
-                    Some(_) => "retired".to_owned(),
+            for (stored, state) in keys {
+                let state = match state {
+                    KeyState::Signing => "signing".to_owned(),
+                    KeyState::Verifying => "verifying".to_owned(),
+                    KeyState::VerifyingUntil(end) => format!("verifying until {}", timestamp(end)),
+                    KeyState::Retired => "retired".to_owned(),
                 };
                 println!(
-                    "{kid:<16}  {:<9}  {:<20}  {state}",
+                    "{:<16}  {:<9}  {:<20}  {state}",
+                    stored.kid,
                     stored.material.algorithm.as_str(),
                     timestamp(stored.created_at)
                 );

@@ -100,6 +100,42 @@ pub(crate) async fn prepare_keyring(
     Ok(keyring)
 }
 
+/// What a stored key does now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyState {
+    /// It signs new tokens (and verifies).
+    Signing,
+    /// It verifies tokens, without an end.
+    Verifying,
+    /// It verifies tokens until this Unix time.
+    VerifyingUntil(i64),
+    /// It does nothing any more.
+    Retired,
+}
+
+/// Every stored key, newest first, with what it does now, for `latchkey key list`.
+pub(crate) async fn key_states(store: &dyn Store) -> Result<Vec<(StoredKey, KeyState)>, KeyError> {
+    let now = unix_now();
+    let mut signing_seen = false;
+    Ok(store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .map(|key| {
+            let state = match key.retire_after {
+                None if !signing_seen => {
+                    signing_seen = true;
+                    KeyState::Signing
+                }
+                None => KeyState::Verifying,
+                Some(end) if end > now => KeyState::VerifyingUntil(end),
+                Some(_) => KeyState::Retired,
+            };
+            (key, state)
+        })
+        .collect())
+}
+
 /// The keys that verify now, newest first; the first unretired one signs.
 pub(crate) async fn load_keyring(store: &dyn Store) -> Result<Keyring, KeyError> {
     reload_keyring(store, None).await

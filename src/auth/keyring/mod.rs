@@ -14,7 +14,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub(crate) use self::lifecycle::{load_keyring, prepare_keyring, reload_keyring, rotate};
+pub(crate) use self::lifecycle::{
+    KeyState, key_states, load_keyring, prepare_keyring, reload_keyring, rotate,
+};
 
 /// The algorithms a signing key can be for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
