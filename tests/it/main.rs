@@ -22,6 +22,7 @@ mod attack_token_claims;
 mod attack_tokens;
 mod bad_input;
 mod cli;
+mod contention;
 mod cors_hsts;
 mod http_limits;
 mod items;

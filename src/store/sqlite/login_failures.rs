@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::SqliteStore;
+use super::{SqliteStore, write_transaction};
 use crate::store::StoreError;
 use crate::store::login_failures::{FailureCount, LoginFailureStore};
 
@@ -33,7 +33,7 @@ impl LoginFailureStore for SqliteStore {
         now: i64,
         forget_before: i64,
     ) -> Result<u32, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = write_transaction(&self.pool).await?;
         sqlx::query("DELETE FROM login_failures WHERE last_failure_at < ?")
             .bind(forget_before)
             .execute(&mut *tx)

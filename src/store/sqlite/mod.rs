@@ -114,6 +114,17 @@ impl SqliteStore {
     }
 }
 
+/// A transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`). A
+/// transaction that reads before it writes would otherwise fail with "database is
+/// locked" whenever another writer commits in between: SQLite cannot upgrade its
+/// read lock then, and the busy timeout does not apply. Taken up front, the lock
+/// makes concurrent writers wait their turn (up to the busy timeout).
+pub(super) async fn write_transaction(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Makes sure the database file at `path` exists and only its owner can read it:
 /// it holds password hashes and signing keys. SQLite gives its -wal and -shm files
 /// the same mode.
@@ -196,7 +207,7 @@ impl Store for SqliteStore {
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError> {
         let now = unix_now();
         let mut imported = ImportedUsers::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = write_transaction(&self.pool).await?;
         for user in users {
             let before: Option<(String, bool)> =
                 sqlx::query_as("SELECT password_hash, disabled FROM users WHERE username = ?")

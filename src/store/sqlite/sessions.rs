@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::SqliteStore;
+use super::{SqliteStore, write_transaction};
 use crate::auth::ScopeSet;
 use crate::clock::unix_now;
 use crate::store::StoreError;
@@ -50,7 +50,7 @@ impl SessionStore for SqliteStore {
         session: NewSession<'_>,
         refresh: NewRefreshToken<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = write_transaction(&self.pool).await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
             .bind(session.created_at - KEEP_ENDED_SECONDS)
             .execute(&mut *tx)
@@ -90,7 +90,7 @@ impl SessionStore for SqliteStore {
         now: i64,
         next: NewRefreshToken<'_>,
     ) -> Result<RefreshOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = write_transaction(&self.pool).await?;
         let token: Option<(String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = ?",
         )
@@ -150,7 +150,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = write_transaction(&self.pool).await?;
         let revoked = revoke(&mut tx, id, unix_now(), reason).await?;
         tx.commit().await?;
         Ok(revoked)
