@@ -53,9 +53,14 @@ impl HashingPool {
                 self.slots.clone().acquire_owned().await.map_err(|_| Busy)?
             }
         };
-        let value = run_blocking(work).await;
-        drop(permit);
-        Ok(value)
+        // The slot goes with the computation, not with this future: a request
+        // cancelled while its hash runs keeps the slot taken until the hash is done,
+        // so cancelled requests cannot start more hashes than there are slots.
+        Ok(run_blocking(move || {
+            let _slot = permit;
+            work()
+        })
+        .await)
     }
 }
 
@@ -92,5 +97,29 @@ mod tests {
         assert_eq!(running.await.unwrap(), Ok(Some(())));
         assert_eq!(queued.await.unwrap(), Ok(2));
         assert_eq!(pool.run(|| 4).await, Ok(4));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_request_keeps_its_slot_until_its_hash_is_done() {
+        let pool = HashingPool::new(1, 0);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let request = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.run(move || {
+                    started.send(()).unwrap();
+                    wait.recv().ok()
+                })
+                .await
+            }
+        });
+        running.recv().unwrap();
+        request.abort();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert_eq!(pool.run(|| 2).await, Err(Busy), "the slot was freed early");
+        release.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pool.run(|| 3).await, Ok(3));
     }
 }

@@ -172,16 +172,23 @@ impl AuthService {
         if !self.registration_open {
             return Err(AccountError::RegistrationClosed);
         }
-        let subjects = [Subject::Address(client)];
+        let address = Subject::Address(client);
         self.throttle
-            .check(&subjects)
+            .reserve(&[address])
             .await
             .map_err(AuthError::from)?;
-        let account = Accounts::check_sign_up(account).await?;
+        let account = match Accounts::check_sign_up(account).await {
+            Ok(account) => account,
+            Err(broken) => {
+                self.throttle.release(address).await?;
+                return Err(broken);
+            }
+        };
         if self.accounts.find(&account.username).await?.is_some() {
-            self.throttle.failed(&subjects).await?;
+            // The attempt stays counted: it told whether a username exists.
             return Err(AccountError::UsernameTaken);
         }
+        self.throttle.release(address).await?;
         let password_hash = {
             let (hasher, password) = (self.accounts.hasher().clone(), account.password.clone());
             self.hashing
@@ -254,7 +261,7 @@ impl AuthService {
         client: IpAddr,
     ) -> Result<Option<UserRecord>, AuthError> {
         let subjects = [Subject::Account(username), Subject::Address(client)];
-        if let Err(refusal) = self.throttle.check(&subjects).await {
+        if let Err(refusal) = self.throttle.reserve(&subjects).await {
             tracing::info!(username, %client, "login refused by the throttle");
             return Err(refusal.into());
         }
@@ -269,11 +276,12 @@ impl AuthService {
                 .await?
         };
         let Some(user) = user.filter(|_| verdict.is_match()) else {
+            // Counted already, by the reservation.
             tracing::info!(username, %client, "failed login");
-            self.throttle.failed(&subjects).await?;
             return Ok(None);
         };
-        self.throttle.succeeded(Subject::Account(username)).await?;
+        self.throttle.forget(Subject::Account(username)).await?;
+        self.throttle.release(Subject::Address(client)).await?;
         if verdict == Verdict::MatchNeedsRehash && !user.disabled {
             self.rehash(&user.username, password).await;
         }

@@ -2,9 +2,15 @@
 //! the store so every instance and every restart sees them.
 //!
 //! Once a subject has had its allowed number of failures, each failure blocks it
-//! for a while that doubles with every further failure, up to a ceiling; a quiet period forgets
-//! the failures. While a subject is blocked, every login for it is refused, a right
-//! password included, without the password being checked.
+//! for a while that doubles with every further failure, up to a ceiling; a quiet
+//! period forgets the failures. While a subject is blocked, every login for it is
+//! refused, a right password included, without the password being checked.
+//!
+//! An attempt is counted as a failure before its password is checked, in the same
+//! atomic step as the check ([`Throttle::reserve`]), and taken back once it turns
+//! out right: a burst of concurrent attempts cannot all pass the check before any
+//! is counted, and a client that hangs up before its answer still made its
+//! attempt.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::clock::unix_now;
-use crate::store::{Store, StoreError};
+use crate::store::{FailureCount, Store, StoreError};
 
 /// How hard the throttle is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,47 +123,49 @@ impl Throttle {
         now.saturating_sub(i64::try_from(self.policy.reset_seconds).unwrap_or(i64::MAX))
     }
 
-    /// Refuses if any of `subjects` is blocked now.
-    pub(crate) async fn check(&self, subjects: &[Subject<'_>]) -> Result<(), ThrottleError> {
+    /// Counts an attempt against every one of `subjects` before it is made, in one
+    /// atomic step with the check: refused, and counted against none, if any of
+    /// them is blocked now. A client that drops its request after this has still
+    /// made its attempt; of concurrent attempts, each is checked against the ones
+    /// counted before it.
+    pub(crate) async fn reserve(&self, subjects: &[Subject<'_>]) -> Result<(), ThrottleError> {
         let now = unix_now();
-        let mut longest = 0;
-        for subject in subjects {
-            let Some(count) = self
-                .store
-                .failure_count(&subject.key(), self.forget_before(now))
-                .await?
-            else {
-                continue;
-            };
-            let block = self
-                .policy
-                .block_seconds(count.failures, subject.allowed_failures(&self.policy));
+        let keys: Vec<String> = subjects.iter().map(Subject::key).collect();
+        let policy = self.policy;
+        let allowed: Vec<u32> = subjects
+            .iter()
+            .map(|subject| subject.allowed_failures(&policy))
+            .collect();
+        let blocked = move |index: usize, count: FailureCount| {
+            let block = policy.block_seconds(count.failures, allowed[index]);
+            // Under its allowance a subject is never blocked, even when the latest
+            // failure was counted a moment "after" `now` (by a request that read the
+            // clock later, or another instance's clock).
+            if block == 0 {
+                return None;
+            }
             let until = count
                 .last_failure_at
                 .saturating_add(i64::try_from(block).unwrap_or(i64::MAX));
-            longest = longest.max(until.saturating_sub(now));
+            (until > now).then(|| u64::try_from(until - now).unwrap_or(u64::MAX))
+        };
+        match self
+            .store
+            .count_attempt(keys, now, self.forget_before(now), Box::new(blocked))
+            .await?
+        {
+            Some(retry_after) => Err(ThrottleError::Blocked(Blocked { retry_after })),
+            None => Ok(()),
         }
-        if longest > 0 {
-            return Err(ThrottleError::Blocked(Blocked {
-                retry_after: u64::try_from(longest).unwrap_or(u64::MAX),
-            }));
-        }
-        Ok(())
     }
 
-    /// Counts a failed login against every one of `subjects`.
-    pub(crate) async fn failed(&self, subjects: &[Subject<'_>]) -> Result<(), StoreError> {
-        let now = unix_now();
-        for subject in subjects {
-            self.store
-                .record_failure(&subject.key(), now, self.forget_before(now))
-                .await?;
-        }
-        Ok(())
+    /// Takes back the reserved attempt of `subject`: it was not a failure.
+    pub(crate) async fn release(&self, subject: Subject<'_>) -> Result<(), StoreError> {
+        self.store.uncount_attempt(&subject.key()).await
     }
 
-    /// Forgets the failures of `subject` after a successful login.
-    pub(crate) async fn succeeded(&self, subject: Subject<'_>) -> Result<(), StoreError> {
+    /// Forgets every failure of `subject` (an account whose password was right).
+    pub(crate) async fn forget(&self, subject: Subject<'_>) -> Result<(), StoreError> {
         self.store.clear_failures(&subject.key()).await
     }
 }

@@ -13,23 +13,26 @@ pub(crate) struct FailureCount {
     pub last_failure_at: i64,
 }
 
+/// Decides from the count of the `i`-th key whether it is blocked now: the seconds
+/// until the block ends, or `None`.
+pub(crate) type BlockRule = Box<dyn Fn(usize, FailureCount) -> Option<u64> + Send + Sync>;
+
 /// Failure counts keyed by an opaque subject key, shared by every instance.
 #[async_trait]
 pub(crate) trait LoginFailureStore: Send + Sync {
-    /// The count of `key`, unless its latest failure is older than `forget_before`.
-    async fn failure_count(
+    /// In one atomic step: forgets counts whose latest failure is older than
+    /// `forget_before`; if `blocked` finds any of `keys` blocked by its count,
+    /// returns the longest wait and counts nothing; else counts an attempt at `now`
+    /// against every key. Of concurrent attempts, each sees the ones before it.
+    async fn count_attempt(
         &self,
-        key: &str,
-        forget_before: i64,
-    ) -> Result<Option<FailureCount>, StoreError>;
-    /// Adds a failure at `now` (starting over if the latest is older than
-    /// `forget_before`) and returns the new count. Forgets stale subjects.
-    async fn record_failure(
-        &self,
-        key: &str,
+        keys: Vec<String>,
         now: i64,
         forget_before: i64,
-    ) -> Result<u32, StoreError>;
+        blocked: BlockRule,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Takes back one counted attempt of `key` (it was not a failure after all).
+    async fn uncount_attempt(&self, key: &str) -> Result<(), StoreError>;
     /// Forgets the failures of `key`.
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub(crate) use self::login_failures::LoginFailureStore;
+pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
 pub(crate) use self::sessions::{
     NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
 };

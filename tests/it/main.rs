@@ -26,6 +26,7 @@ mod contention;
 mod cors_hsts;
 mod http_limits;
 mod items;
+mod login_storm;
 mod openapi;
 mod protected_routes;
 mod refresh_and_revocation;

@@ -272,3 +272,56 @@ fn a_full_hashing_queue_answers_503_and_nothing_else_fails() {
     );
     assert!(statuses.iter().any(|(s, _, _)| *s == 401), "{statuses:?}");
 }
+
+/// Wrong-password logins for one account sent at once.
+const BURST: usize = 50;
+
+/// Sends `BURST` wrong-password logins for johndoe at once, spread over `servers`;
+/// returns how many got a password check (401) and how many were throttled (429).
+fn burst_of_wrong_passwords(servers: &[&TestServer]) -> (usize, usize) {
+    let barrier = std::sync::Barrier::new(BURST);
+    let statuses: Vec<u16> = thread::scope(|scope| {
+        let logins: Vec<_> = (0..BURST)
+            .map(|n| {
+                let (server, barrier) = (servers[n % servers.len()], &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let form = [("username", "johndoe"), ("password", "wrong")];
+                    server.token_request(&form).status().as_u16()
+                })
+            })
+            .collect();
+        logins.into_iter().map(|l| l.join().unwrap()).collect()
+    });
+    let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!(count(401) + count(429), BURST, "{statuses:?}");
+    (count(401), count(429))
+}
+
+#[test]
+fn a_burst_of_concurrent_wrong_passwords_gets_only_the_accounts_allowance_of_checks() {
+    // The module's server allows an account 3 failures.
+    let server = server(&[]);
+    assert_eq!(burst_of_wrong_passwords(&[&server]), (3, BURST - 3));
+    assert_throttled(
+        server.token_request(&[
+            ("username", "johndoe"),
+            ("password", "correct horse battery"),
+        ]),
+        60,
+    );
+}
+
+#[test]
+fn a_burst_spread_over_two_instances_gets_only_the_accounts_allowance_of_checks() {
+    let one = server(&[]);
+    let two = TestServer::start_sharing_database(
+        &one,
+        &[
+            ("LATCHKEY_THROTTLE_ACCOUNT_FAILURES", "3"),
+            ("LATCHKEY_THROTTLE_ADDRESS_FAILURES", "1000"),
+            ("LATCHKEY_THROTTLE_BASE_SECONDS", "60"),
+        ],
+    );
+    assert_eq!(burst_of_wrong_passwords(&[&one, &two]), (3, BURST - 3));
+}

@@ -125,6 +125,26 @@ pub(super) async fn write_transaction(
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// Runs the write transaction `work` on a task of its own, to its end. sqlx's
+/// SQLite transactions are not cancel-safe: a request cancelled (its client gone)
+/// while its transaction begins leaves the connection inside that transaction,
+/// and every later transaction on it fails. Detached, a transaction is never
+/// cancelled half-way, and a write that was decided (a counted login attempt) is
+/// made even if nobody waits for it.
+pub(super) async fn run_detached<T, F>(
+    pool: &SqlitePool,
+    work: impl FnOnce(SqlitePool) -> F,
+) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+{
+    match tokio::spawn(work(pool.clone())).await {
+        Ok(result) => result,
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    }
+}
+
 /// Makes sure the database file at `path` exists and only its owner can read it:
 /// it holds password hashes and signing keys. SQLite gives its -wal and -shm files
 /// the same mode.
@@ -205,46 +225,50 @@ impl Store for SqliteStore {
     }
 
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError> {
-        let now = unix_now();
-        let mut imported = ImportedUsers::default();
-        let mut tx = write_transaction(&self.pool).await?;
-        for user in users {
-            let before: Option<(String, bool)> =
-                sqlx::query_as("SELECT password_hash, disabled FROM users WHERE username = ?")
-                    .bind(&user.username)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((old_hash, _)) = before else {
-                insert_user(&mut *tx, user, now).await?;
-                imported.created += 1;
-                continue;
-            };
-            sqlx::query(
-                "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
-                 WHERE username = ?",
-            )
-            .bind(&user.email)
-            .bind(&user.full_name)
-            .bind(user.disabled)
-            .bind(user.password_hash.as_str())
-            .bind(user.scopes.to_string())
-            .bind(now)
-            .bind(&user.username)
-            .execute(&mut *tx)
-            .await?;
-            imported.updated += 1;
-            if user.disabled {
-                imported
-                    .changed
-                    .push((user.username.clone(), CredentialChange::Disabled));
-            } else if old_hash != user.password_hash.as_str() {
-                imported
-                    .changed
-                    .push((user.username.clone(), CredentialChange::PasswordChanged));
+        let users = users.to_vec();
+        run_detached(&self.pool, move |pool| async move {
+            let now = unix_now();
+            let mut imported = ImportedUsers::default();
+            let mut tx = write_transaction(&pool).await?;
+            for user in &users {
+                let before: Option<(String, bool)> =
+                    sqlx::query_as("SELECT password_hash, disabled FROM users WHERE username = ?")
+                        .bind(&user.username)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((old_hash, _)) = before else {
+                    insert_user(&mut *tx, user, now).await?;
+                    imported.created += 1;
+                    continue;
+                };
+                sqlx::query(
+                    "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
+                     WHERE username = ?",
+                )
+                .bind(&user.email)
+                .bind(&user.full_name)
+                .bind(user.disabled)
+                .bind(user.password_hash.as_str())
+                .bind(user.scopes.to_string())
+                .bind(now)
+                .bind(&user.username)
+                .execute(&mut *tx)
+                .await?;
+                imported.updated += 1;
+                if user.disabled {
+                    imported
+                        .changed
+                        .push((user.username.clone(), CredentialChange::Disabled));
+                } else if old_hash != user.password_hash.as_str() {
+                    imported
+                        .changed
+                        .push((user.username.clone(), CredentialChange::PasswordChanged));
+                }
             }
-        }
-        tx.commit().await?;
-        Ok(imported)
+            tx.commit().await?;
+            Ok(imported)
+        })
+        .await
     }
 
     async fn set_password_hash(

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::{SqliteStore, write_transaction};
+use super::{SqliteStore, run_detached, write_transaction};
 use crate::auth::ScopeSet;
 use crate::clock::unix_now;
 use crate::store::StoreError;
@@ -50,29 +50,39 @@ impl SessionStore for SqliteStore {
         session: NewSession<'_>,
         refresh: NewRefreshToken<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = write_transaction(&self.pool).await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
-            .bind(session.created_at - KEEP_ENDED_SECONDS)
+        let (id, username, scopes) = (
+            session.id.to_owned(),
+            session.username.to_owned(),
+            session.scopes.to_string(),
+        );
+        let (created_at, expires_at) = (session.created_at, session.expires_at);
+        let refresh = OwnedRefreshToken::from(refresh);
+        run_detached(&self.pool, move |pool| async move {
+            let mut tx = write_transaction(&pool).await?;
+            sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+                .bind(created_at - KEEP_ENDED_SECONDS)
+                .execute(&mut *tx)
+                .await?;
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, user_id, scopes, created_at, expires_at)
+                 SELECT ?, id, ?, ?, ? FROM users WHERE username = ?",
+            )
+            .bind(&id)
+            .bind(scopes)
+            .bind(created_at)
+            .bind(expires_at)
+            .bind(username)
             .execute(&mut *tx)
-            .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO sessions (id, user_id, scopes, created_at, expires_at)
-             SELECT ?, id, ?, ?, ? FROM users WHERE username = ?",
-        )
-        .bind(session.id)
-        .bind(session.scopes.to_string())
-        .bind(session.created_at)
-        .bind(session.expires_at)
-        .bind(session.username)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-        insert_refresh_token(&mut tx, session.id, refresh).await?;
-        tx.commit().await?;
-        Ok(true)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                return Ok(false);
+            }
+            insert_refresh_token(&mut tx, &id, &refresh).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn find_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -90,54 +100,59 @@ impl SessionStore for SqliteStore {
         now: i64,
         next: NewRefreshToken<'_>,
     ) -> Result<RefreshOutcome, StoreError> {
-        let mut tx = write_transaction(&self.pool).await?;
-        let token: Option<(String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = ?",
-        )
-        .bind(hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((session_id, token_end, used_at)) = token else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        // Marking it spent only if it is not: of two concurrent uses, one wins.
-        let spent_now = used_at.is_none()
-            && sqlx::query(
-                "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+        let (hash, next) = (hash.to_owned(), OwnedRefreshToken::from(next));
+        run_detached(&self.pool, move |pool| async move {
+            let mut tx = write_transaction(&pool).await?;
+            let token: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT session_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = ?",
             )
-            .bind(now)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-        if !spent_now {
-            revoke(&mut tx, &session_id, now, "refresh token reused").await?;
-            tx.commit().await?;
-            return Ok(RefreshOutcome::Reused);
-        }
-        let session =
-            sqlx::query_as::<_, SessionRow>(&format!("{SESSION_SELECT} WHERE sessions.id = ?"))
-                .bind(&session_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(SessionRecord::try_from)
-                .transpose()?;
-        let live = session.filter(|s| !s.revoked && s.expires_at > now && token_end > now);
-        let Some(session) = live else {
-            tx.commit().await?;
-            return Ok(RefreshOutcome::Invalid);
-        };
-        insert_refresh_token(&mut tx, &session.id, next).await?;
-        // Spent tokens are kept to recognise their reuse, until they would have
-        // expired anyway.
-        sqlx::query("DELETE FROM refresh_tokens WHERE session_id = ? AND expires_at < ?")
-            .bind(&session.id)
-            .bind(now)
-            .execute(&mut *tx)
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(RefreshOutcome::Rotated(session))
+            let Some((session_id, token_end, used_at)) = token else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            // Marking it spent only if it is not: of two concurrent uses, one wins.
+            let spent_now = used_at.is_none()
+                && sqlx::query(
+                    "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+            if !spent_now {
+                revoke(&mut tx, &session_id, now, "refresh token reused").await?;
+                tx.commit().await?;
+                return Ok(RefreshOutcome::Reused);
+            }
+            let session = sqlx::query_as::<_, SessionRow>(&format!(
+                "{SESSION_SELECT} WHERE sessions.id = ?"
+            ))
+            .bind(&session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(SessionRecord::try_from)
+            .transpose()?;
+            let live = session.filter(|s| !s.revoked && s.expires_at > now && token_end > now);
+            let Some(session) = live else {
+                tx.commit().await?;
+                return Ok(RefreshOutcome::Invalid);
+            };
+            insert_refresh_token(&mut tx, &session.id, &next).await?;
+            // Spent tokens are kept to recognise their reuse, until they would have
+            // expired anyway.
+            sqlx::query("DELETE FROM refresh_tokens WHERE session_id = ? AND expires_at < ?")
+                .bind(&session.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(RefreshOutcome::Rotated(session))
+        })
+        .await
     }
 
     async fn session_of_refresh_token(&self, hash: &str) -> Result<Option<String>, StoreError> {
@@ -150,10 +165,14 @@ impl SessionStore for SqliteStore {
     }
 
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
-        let mut tx = write_transaction(&self.pool).await?;
-        let revoked = revoke(&mut tx, id, unix_now(), reason).await?;
-        tx.commit().await?;
-        Ok(revoked)
+        let (id, reason) = (id.to_owned(), reason.to_owned());
+        run_detached(&self.pool, move |pool| async move {
+            let mut tx = write_transaction(&pool).await?;
+            let revoked = revoke(&mut tx, &id, unix_now(), &reason).await?;
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError> {
@@ -171,13 +190,28 @@ impl SessionStore for SqliteStore {
     }
 }
 
+/// A refresh token to store, owned, for a detached transaction.
+struct OwnedRefreshToken {
+    hash: String,
+    expires_at: i64,
+}
+
+impl From<NewRefreshToken<'_>> for OwnedRefreshToken {
+    fn from(token: NewRefreshToken<'_>) -> Self {
+        Self {
+            hash: token.hash.to_owned(),
+            expires_at: token.expires_at,
+        }
+    }
+}
+
 async fn insert_refresh_token(
     tx: &mut sqlx::SqliteConnection,
     session_id: &str,
-    token: NewRefreshToken<'_>,
+    token: &OwnedRefreshToken,
 ) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (?, ?, ?)")
-        .bind(token.hash)
+        .bind(&token.hash)
         .bind(session_id)
         .bind(token.expires_at)
         .execute(tx)

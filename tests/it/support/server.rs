@@ -304,6 +304,19 @@ impl TestServer {
         format!("http://{addr}{path}")
     }
 
+    /// A figure of the running server's `/proc/PID/status`, in KiB: `VmRSS` (its
+    /// memory now) or `VmHWM` (the most it has held).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let pid = self.child.as_ref().expect("the server is not running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .expect("the server's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+    }
+
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr.expect("the server is not running")
