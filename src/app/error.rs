@@ -49,6 +49,9 @@ pub(crate) enum AppError {
     /// The item does not exist (any more).
     #[error("That item does not exist.")]
     ItemNotFound,
+    /// The request came from another site's page, not from this app.
+    #[error("This request did not come from this site.")]
+    CrossSite,
     /// The server has too many logins to check at once.
     #[error("The server is busy. Please try again in a moment.")]
     Busy,

@@ -32,6 +32,7 @@ pub(crate) async fn login(username: String, password: String) -> Result<TokenRes
         .login(&username, &password, "", caller.client)
         .await
         .map_err(reply)?;
+    never_cache();
     Ok(tokens.into())
 }
 
@@ -46,6 +47,7 @@ pub(crate) async fn refresh(refresh_token: String) -> Result<TokenResponse, AppE
         .refresh(&refresh_token, "")
         .await
         .map_err(reply)?;
+    never_cache();
     Ok(tokens.into())
 }
 
@@ -135,28 +137,47 @@ pub(crate) async fn signup(account: NewAccount) -> Result<User, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, PRAGMA};
     use axum::http::request::Parts;
+    use axum::http::{HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::*;
 
     use super::AppError;
-    use crate::auth::{CoreError, Principal, Requirement};
+    use crate::auth::{AuthError, CoreError, Credentials, Principal, Requirement};
     use crate::caller::Caller;
     use crate::state::AppState;
 
+    /// Where the server functions answer (their `prefix`).
+    const SERVER_FN_PREFIX: &str = "/api/";
+
     /// The server's state (provided to every server function by `leptos_routes`)
-    /// and the caller of this request.
+    /// and the caller of this request, if the request comes from this site.
     pub(crate) fn request() -> Result<(AppState, Caller), AppError> {
         let state = use_context::<AppState>().ok_or(AppError::Server)?;
         let parts = use_context::<Parts>().ok_or(AppError::Server)?;
+        // Only a call over HTTP can come from another site; one made while a page
+        // renders on the server belongs to that page's request.
+        let over_http = parts.uri.path().starts_with(SERVER_FN_PREFIX);
+        if over_http && is_cross_site(&parts.headers) {
+            set_status(StatusCode::FORBIDDEN);
+            return Err(AppError::CrossSite);
+        }
         let caller = Caller::of(&parts, &state.settings);
         Ok((state, caller))
     }
 
-    /// The caller, if the auth core lets them in under `requirement`.
+    /// The caller, if the auth core lets them in under `requirement`. The app
+    /// signs in with tokens only: HTTP Basic is for the JSON API.
     pub(crate) async fn authorize(
         requirement: Requirement,
     ) -> Result<(AppState, Principal), AppError> {
         let (state, caller) = request()?;
+        if matches!(
+            caller.credentials,
+            Credentials::Basic { .. } | Credentials::MalformedBasic
+        ) {
+            return Err(reply(AuthError::NotAuthenticated));
+        }
         let principal = state
             .auth
             .authorize(caller.credentials, requirement, caller.client)
@@ -165,17 +186,49 @@ mod ssr {
         Ok((state, principal))
     }
 
+    /// Whether a browser says the request was made by another site's page: its
+    /// `Sec-Fetch-Site`, or else an `Origin` that is not this host. Clients that
+    /// send neither (not browsers) are not cross-site.
+    fn is_cross_site(headers: &HeaderMap) -> bool {
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        if let Some(site) = text("sec-fetch-site") {
+            return !matches!(site, "same-origin" | "none");
+        }
+        match (text(ORIGIN.as_str()), text(HOST.as_str())) {
+            (Some(origin), Some(host)) => origin
+                .split_once("://")
+                .is_none_or(|(_, authority)| authority != host),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// Tokens in the answer: no cache may keep it.
+    pub(crate) fn never_cache() {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            options.insert_header(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+    }
+
+    fn set_status(status: StatusCode) {
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(status);
+        }
+    }
+
     /// Answers with the HTTP status the JSON API would give `error`, logs a store
     /// failure, and tells the page what went wrong.
     pub(crate) fn reply<E: CoreError + Into<AppError>>(error: E) -> AppError {
         if let Some(failure) = error.store_failure() {
             tracing::error!(error = %failure, "store failure in a server function");
         }
-        if let (Some(options), Ok(status)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            axum::http::StatusCode::from_u16(error.status()),
-        ) {
-            options.set_status(status);
+        if let Ok(status) = StatusCode::from_u16(error.status()) {
+            set_status(status);
         }
         error.into()
     }

@@ -33,6 +33,7 @@ mod refresh_and_revocation;
 mod restart_and_keys;
 mod secrets_in_logs;
 mod security_headers;
+mod server_functions;
 mod sessions;
 mod signing_keys;
 mod throttle;
