@@ -181,6 +181,8 @@ impl Sessions {
         &self,
         token: &str,
     ) -> Result<Option<TokenClaims>, StoreError> {
+        // An instance that only verifies must learn of withdrawn keys too.
+        self.reload_keyring(KEYRING_REFRESH).await;
         let verified = match self.signer.verify(token) {
             // Perhaps signed with a key rotated in since the keyring was read. (A
             // forged kid costs one small read, no more than a valid token's session

@@ -66,6 +66,14 @@ fn the_database_is_private_and_the_generated_key_survives_a_restart() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    if server.database().server_url().is_none() {
+        // The data directory the server created is private too.
+        let mode = std::fs::metadata(server.data_dir())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "data directory mode {mode:o}");
+    }
     let kid = jwt_segment(&server.login("nina", "pw-nina", None), 0)["kid"].clone();
     assert!(kid.as_str().is_some_and(|k| k.len() == 16), "kid {kid}");
     server.restart();

@@ -2,6 +2,8 @@
 //! rotation keeps older tokens valid, EdDSA and RS256 keys are published as a JWKS
 //! that verifies tokens without any secret, and issuer/audience are enforced.
 
+use std::time::{Duration, Instant};
+
 use crate::support::*;
 
 fn server_with(env: &[(&str, &str)]) -> TestServer {
@@ -157,4 +159,42 @@ fn issuer_and_audience_are_carried_and_required() {
         let other = TestServer::start_sharing_database(&one, &env);
         assert_token_refused(&other, &token, &format!("{setting}={value}"));
     }
+}
+
+/// How long instances may go without reading the keyring again, and the test's
+/// margin on top of it.
+const KEYRING_REFRESH: Duration = Duration::from_secs(30);
+const REFRESH_MARGIN: Duration = Duration::from_secs(10);
+
+#[test]
+fn a_withdrawn_key_stops_verifying_on_an_instance_that_only_verifies() {
+    let mut one = server_with(&[("LATCHKEY_SECRET_KEY", SHARED_KEY)]);
+    let verifier = TestServer::start_sharing_database(&one, &[]);
+    let token = one.login("nina", "pw-nina-long", None);
+    assert_access_works(&verifier, &token, "nina");
+    // The operator withdraws the leaked key: a new LATCHKEY_SECRET_KEY replaces it.
+    one.stop();
+    one.set_env(
+        "LATCHKEY_SECRET_KEY",
+        "4c2f0a9e7d1b3c5e8f6a2d4b9c1e3f5a7b9d2c4e6f8a1b3d5c7e9f2a4b6c8d0e",
+    );
+    one.launch();
+    let fresh = one.login("nina", "pw-nina-long", None);
+    assert_ne!(jwt_segment(&fresh, 0)["kid"], jwt_segment(&token, 0)["kid"]);
+    // The verifier is only ever asked to verify the old token.
+    let withdrawn = Instant::now();
+    while verifier.get("/users/me/", Auth::Bearer(&token)).status() == 200 {
+        assert!(
+            withdrawn.elapsed() < KEYRING_REFRESH + REFRESH_MARGIN,
+            "the withdrawn key still verifies after {:?}",
+            withdrawn.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    println!(
+        "the withdrawn key stopped verifying after {:?}",
+        withdrawn.elapsed()
+    );
+    assert_token_refused(&verifier, &token, "a token of the withdrawn key");
+    assert_access_works(&verifier, &fresh, "nina");
 }

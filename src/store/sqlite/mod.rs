@@ -4,7 +4,7 @@ mod login_failures;
 mod sessions;
 mod signing_keys;
 
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -151,7 +151,13 @@ where
 fn create_private(path: &Path) -> Result<(), StoreError> {
     let io = |e| StoreError::Database(sqlx::Error::Io(e));
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        // A folder latchkey creates is its owner's only; an existing one is left as
+        // the operator made it.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
     }
     std::fs::OpenOptions::new()
         .create(true)
