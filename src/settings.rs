@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub refresh_token_days: u64,
     /// A session ends this many days after its login, however it is used.
     pub session_max_days: u64,
+    /// Seconds at most between two reads of the signing keys from the database.
+    pub keyring_refresh_seconds: u64,
     /// Failed logins after which an account is blocked for a while.
     pub throttle_account_failures: u32,
     /// Failed logins after which a client address is blocked for a while.
@@ -102,6 +104,7 @@ impl Default for Settings {
             token_audience: None,
             refresh_token_days: 14,
             session_max_days: 30,
+            keyring_refresh_seconds: 30,
             throttle_account_failures: 5,
             throttle_address_failures: 20,
             throttle_base_seconds: 30,
@@ -145,6 +148,7 @@ impl Settings {
         SessionPolicy {
             refresh_lifetime: DAY.saturating_mul(saturating_u32(self.refresh_token_days)),
             max_lifetime: DAY.saturating_mul(saturating_u32(self.session_max_days)),
+            keyring_refresh: Duration::from_secs(self.keyring_refresh_seconds),
         }
     }
 
@@ -259,6 +263,11 @@ impl Settings {
         {
             return Err(ConfigError(
                 "throttle_base_seconds must be at least 1 and at most throttle_max_seconds".into(),
+            ));
+        }
+        if self.keyring_refresh_seconds == 0 {
+            return Err(ConfigError(
+                "keyring_refresh_seconds must be at least 1".into(),
             ));
         }
         if self.throttle_reset_minutes == 0 {

@@ -29,6 +29,9 @@ pub(crate) struct SessionPolicy {
     pub refresh_lifetime: Duration,
     /// A session ends this long after its login, however it is used.
     pub max_lifetime: Duration,
+    /// The keyring is read again from the store at least this often, so that keys
+    /// rotated or withdrawn elsewhere take effect here too.
+    pub keyring_refresh: Duration,
 }
 
 /// What a login or a refresh hands out.
@@ -62,10 +65,6 @@ impl From<SessionTokens> for TokenResponse {
     }
 }
 
-/// How often the keyring is read again from the store, so that a key rotated by
-/// another instance or the command line is used here too.
-const KEYRING_REFRESH: Duration = Duration::from_secs(30);
-
 /// Sessions over a store, with the signer of their access tokens.
 #[derive(Clone)]
 pub(crate) struct Sessions {
@@ -88,7 +87,7 @@ impl Sessions {
 
     /// The public keys of the keyring, as a JWKS.
     pub(crate) async fn jwks(&self) -> serde_json::Value {
-        self.reload_keyring(KEYRING_REFRESH).await;
+        self.reload_keyring(self.policy.keyring_refresh).await;
         self.signer.keyring().jwks()
     }
 
@@ -98,7 +97,7 @@ impl Sessions {
         username: &str,
         scopes: &ScopeSet,
     ) -> Result<SessionTokens, AuthError> {
-        self.reload_keyring(KEYRING_REFRESH).await;
+        self.reload_keyring(self.policy.keyring_refresh).await;
         let now = unix_now();
         let id = random_token();
         let expires_at = now.saturating_add(seconds(self.policy.max_lifetime));
@@ -137,7 +136,7 @@ impl Sessions {
         refresh_token: &str,
         requested: &ScopeSet,
     ) -> Result<(SessionRecord, SessionTokens), AuthError> {
-        self.reload_keyring(KEYRING_REFRESH).await;
+        self.reload_keyring(self.policy.keyring_refresh).await;
         let now = unix_now();
         let next = random_token();
         let next_hash = hash_token(&next);
@@ -182,7 +181,7 @@ impl Sessions {
         token: &str,
     ) -> Result<Option<TokenClaims>, StoreError> {
         // An instance that only verifies must learn of withdrawn keys too.
-        self.reload_keyring(KEYRING_REFRESH).await;
+        self.reload_keyring(self.policy.keyring_refresh).await;
         let verified = match self.signer.verify(token) {
             // Perhaps signed with a key rotated in since the keyring was read. (A
             // forged kid costs one small read, no more than a valid token's session
