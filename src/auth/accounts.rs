@@ -155,13 +155,13 @@ impl Accounts {
     }
 
     /// Gives `username` the password `password` (hashed on the blocking pool) and
-    /// ends their sessions; returns how many ended.
+    /// ends their sessions; returns how many ended. (Callers that ask for the
+    /// password check first that the user exists.)
     pub(crate) async fn set_password(
         &self,
         username: &str,
         password: String,
     ) -> Result<u64, AccountError> {
-        self.require(username).await?;
         let hash = self.hasher.hash_blocking(password).await;
         if !self.store.set_password_hash(username, &hash).await? {
             return Err(AccountError::NoSuchUser(username.to_owned()));
@@ -238,13 +238,6 @@ impl Accounts {
             tracing::info!(username, ended, reason = change.reason(), "sessions ended");
         }
         Ok(ended)
-    }
-
-    async fn require(&self, username: &str) -> Result<UserRecord, AccountError> {
-        self.store
-            .find_user(username)
-            .await?
-            .ok_or_else(|| AccountError::NoSuchUser(username.to_owned()))
     }
 }
 
