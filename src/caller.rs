@@ -1,7 +1,8 @@
-//! Who is calling: the credential a request presents, and the client's address —
-//! the socket peer or, only when the peer is a configured trusted proxy, the client
-//! that proxy names in `X-Forwarded-For` or `X-Real-IP`. Both front doors read the
-//! caller here and hand it to the auth core.
+//! Who is calling: the credential a request presents, the browser fingerprint its
+//! cookie carries, and the client's address — the socket peer or, only when the
+//! peer is a configured trusted proxy, the client that proxy names in
+//! `X-Forwarded-For` or `X-Real-IP`. Both front doors read the caller here and hand
+//! it to the auth core.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -9,18 +10,25 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
-use crate::auth::Credentials;
+use crate::auth::{Credentials, Fingerprint};
 use crate::settings::Settings;
+
+/// The name of the cookie that holds the browser fingerprint. `__Host-`: browsers
+/// take it only from this host, over a secure connection, with `Path=/` and no
+/// `Domain`, so no other site or subdomain can plant one.
+pub(crate) const FINGERPRINT_COOKIE: &str = "__Host-latchkey-fingerprint";
 
 /// The caller of one request.
 #[derive(Debug)]
 pub(crate) struct Caller {
     /// What the `Authorization` header presents.
     pub credentials: Credentials,
+    /// The browser fingerprint of the request's cookie, if it carries exactly one.
+    pub fingerprint: Option<Fingerprint>,
     /// The client's address, as the login throttle counts it.
     pub client: IpAddr,
 }
@@ -52,8 +60,26 @@ impl Caller {
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
         Self {
             credentials: Credentials::from_header(header),
+            fingerprint: fingerprint_cookie(&parts.headers),
             client: client_address(peer, &parts.headers, &settings.trusted_proxies),
         }
+    }
+}
+
+/// The value of the one fingerprint cookie in the `Cookie` headers; none when
+/// there are two (the request is not what a browser sends for this host).
+fn fingerprint_cookie(headers: &HeaderMap) -> Option<Fingerprint> {
+    let mut values = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == FINGERPRINT_COOKIE)
+        .map(|cookie| Fingerprint::presented(cookie.value()));
+    match (values.next(), values.next()) {
+        (Some(value), None) => Some(value),
+        _ => None,
     }
 }
 
@@ -122,6 +148,26 @@ mod tests {
             "10.0.0.0/8".parse().unwrap(),
             "192.0.2.1/32".parse().unwrap(),
         ]
+    }
+
+    #[test]
+    fn reads_exactly_one_fingerprint_cookie() {
+        let cookie = |value: &str| format!("{FINGERPRINT_COOKIE}={value}");
+        let one = headers(&[("cookie", &format!("a=1; {}; b=2", cookie("xyz")))]);
+        assert_eq!(
+            fingerprint_cookie(&one),
+            Some(Fingerprint::presented("xyz"))
+        );
+        let split = headers(&[("cookie", "a=1"), ("cookie", &cookie("xyz"))]);
+        assert_eq!(
+            fingerprint_cookie(&split),
+            Some(Fingerprint::presented("xyz"))
+        );
+        let two = headers(&[("cookie", &format!("{}; {}", cookie("x"), cookie("y")))]);
+        assert_eq!(fingerprint_cookie(&two), None);
+        let other_names = headers(&[("cookie", "latchkey-fingerprint=x; __Host-other=y")]);
+        assert_eq!(fingerprint_cookie(&other_names), None);
+        assert_eq!(fingerprint_cookie(&HeaderMap::new()), None);
     }
 
     #[test]

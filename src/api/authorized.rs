@@ -55,7 +55,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Ok(caller) = Caller::from_request_parts(parts, state).await;
         let principal = Arc::<AuthService>::from_ref(state)
-            .authorize(caller.credentials, R::REQUIREMENT, caller.client)
+            .authorize(
+                caller.credentials,
+                caller.fingerprint.as_ref(),
+                R::REQUIREMENT,
+                caller.client,
+            )
             .await?;
         Ok(Self {
             principal,

@@ -59,10 +59,15 @@ pub(crate) async fn login_for_access_token(
 ) -> Result<Response, ApiError> {
     let tokens = match &form.grant {
         Grant::Password { username, password } => {
-            auth.login(username, password, &form.scope, caller.client)
+            // API clients get unbound sessions: no cookie is involved.
+            auth.login(username, password, &form.scope, caller.client, None)
                 .await?
         }
-        Grant::RefreshToken(token) => auth.refresh(token, &form.scope).await?,
+        // The refresh token of a bound session (the browser app's) needs its cookie.
+        Grant::RefreshToken(token) => {
+            auth.refresh(token, &form.scope, caller.fingerprint.as_ref())
+                .await?
+        }
     };
     let mut response = Json(TokenResponse::from(tokens)).into_response();
     let headers = response.headers_mut();

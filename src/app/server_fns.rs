@@ -2,6 +2,10 @@
 //! and the items module, beside the JSON API (neither calls the other). Signing in
 //! is the core's password grant, every other call passes the core's authorization
 //! with the same requirement as the JSON route that does the same thing.
+//!
+//! Signing in binds the session to this browser: the answer sets the fingerprint
+//! cookie (HttpOnly, so the page's scripts never see it), and the session's tokens
+//! work only with it. Signing out clears it.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -22,40 +26,45 @@ pub(crate) struct Profile {
 }
 
 /// Checks the password like `POST /token` and returns tokens for all the user's
-/// allowed scopes.
+/// allowed scopes, of a session bound to this browser by a new fingerprint cookie.
 #[server(prefix = "/api", endpoint = "login", client = BearerClient)]
 pub(crate) async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let (state, caller) = request()?;
+    let fingerprint = crate::auth::Fingerprint::generate();
     let tokens = state
         .auth
-        .login(&username, &password, "", caller.client)
+        .login(&username, &password, "", caller.client, Some(&fingerprint))
         .await
         .map_err(reply)?;
+    set_fingerprint_cookie(Some(&fingerprint), &state);
     never_cache();
     Ok(tokens.into())
 }
 
 /// Swaps the refresh token for new tokens, as `POST /token` with
-/// `grant_type=refresh_token` does.
+/// `grant_type=refresh_token` does. The session keeps its binding: the cookie
+/// stays as it is.
 #[server(prefix = "/api", endpoint = "refresh", client = BearerClient)]
 pub(crate) async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
-    let (state, _) = request()?;
+    let (state, caller) = request()?;
     let tokens = state
         .auth
-        .refresh(&refresh_token, "")
+        .refresh(&refresh_token, "", caller.fingerprint.as_ref())
         .await
         .map_err(reply)?;
     never_cache();
     Ok(tokens.into())
 }
 
-/// Ends the session of this refresh token on the server, as `POST /revoke` does.
+/// Ends the session of this refresh token on the server, as `POST /revoke` does,
+/// and clears the fingerprint cookie.
 #[server(prefix = "/api", endpoint = "end_session", client = BearerClient)]
 pub(crate) async fn end_session(refresh_token: String) -> Result<(), AppError> {
     use self::ssr::*;
     let (state, _) = request()?;
+    set_fingerprint_cookie(None, &state);
     state
         .auth
         .sessions()
@@ -137,14 +146,14 @@ pub(crate) async fn signup(account: NewAccount) -> Result<User, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, PRAGMA};
+    use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, PRAGMA, SET_COOKIE};
     use axum::http::request::Parts;
     use axum::http::{HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::*;
 
     use super::AppError;
-    use crate::auth::{AuthError, CoreError, Credentials, Principal, Requirement};
-    use crate::caller::Caller;
+    use crate::auth::{AuthError, CoreError, Credentials, Fingerprint, Principal, Requirement};
+    use crate::caller::{Caller, FINGERPRINT_COOKIE};
     use crate::state::AppState;
 
     /// Where the server functions answer (their `prefix`).
@@ -180,7 +189,12 @@ mod ssr {
         }
         let principal = state
             .auth
-            .authorize(caller.credentials, requirement, caller.client)
+            .authorize(
+                caller.credentials,
+                caller.fingerprint.as_ref(),
+                requirement,
+                caller.client,
+            )
             .await
             .map_err(reply)?;
         Ok((state, principal))
@@ -212,6 +226,34 @@ mod ssr {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             options.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             options.insert_header(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+    }
+
+    /// Sets the browser's fingerprint cookie to `fingerprint`, or clears it. It
+    /// lives as long as a session can, so a renewal never needs a new one; its
+    /// attributes keep it from scripts (HttpOnly), other sites' requests
+    /// (SameSite=Strict), plain HTTP (Secure) and other hosts (`__Host-`).
+    pub(crate) fn set_fingerprint_cookie(fingerprint: Option<&Fingerprint>, state: &AppState) {
+        let max_age = match fingerprint {
+            Some(_) => state.settings.session_policy().max_lifetime,
+            None => std::time::Duration::ZERO,
+        };
+        let value = fingerprint.map_or("", Fingerprint::cookie_value);
+        let cookie = cookie::Cookie::build((FINGERPRINT_COOKIE, value))
+            .path("/")
+            .secure(true)
+            .http_only(true)
+            .same_site(cookie::SameSite::Strict)
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
+            .build();
+        match (
+            HeaderValue::from_str(&cookie.to_string()),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            (Ok(header), Some(options)) => options.append_header(SET_COOKIE, header),
+            _ => tracing::error!("cannot set the fingerprint cookie"),
         }
     }
 

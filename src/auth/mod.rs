@@ -3,6 +3,7 @@
 //! sessions, the login throttle, the signing keys, and the accounts themselves.
 
 pub(crate) mod accounts;
+mod binding;
 mod credentials;
 mod error;
 pub(crate) mod hashing_pool;
@@ -14,6 +15,7 @@ pub(crate) mod sessions;
 pub(crate) mod throttle;
 pub(crate) mod token;
 
+pub(crate) use self::binding::Fingerprint;
 pub(crate) use self::credentials::Credentials;
 pub(crate) use self::error::{AuthError, CoreError};
 pub(crate) use self::scope::{Scope, ScopeSet};

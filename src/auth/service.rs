@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::accounts::{AccountError, Accounts, CredentialChange};
+use super::binding::Fingerprint;
 use super::credentials::Credentials;
 use super::error::AuthError;
 use super::hashing_pool::HashingPool;
@@ -116,13 +117,15 @@ impl AuthService {
 
     /// The OAuth2 password grant: checks the password and issues a token with the
     /// requested scopes the user is allowed (all allowed ones if none are asked).
-    /// `client` is the caller's address, for the throttle.
+    /// `client` is the caller's address, for the throttle. With `binding`, the
+    /// session is bound to the browser holding that fingerprint.
     pub(crate) async fn login(
         &self,
         username: &str,
         password: &str,
         requested_scope: &str,
         client: IpAddr,
+        binding: Option<&Fingerprint>,
     ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
         let user = self
@@ -137,18 +140,23 @@ impl AuthService {
         } else {
             requested.intersection(&user.scopes)
         };
-        self.sessions.start(&user.username, &granted).await
+        self.sessions.start(&user.username, &granted, binding).await
     }
 
     /// The OAuth2 refresh grant: a new access token (with the requested scopes of
-    /// the session's, all of them if none are asked) and a new refresh token.
+    /// the session's, all of them if none are asked) and a new refresh token. The
+    /// refresh token of a bound session needs its browser's fingerprint, `presented`.
     pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested_scope: &str,
+        presented: Option<&Fingerprint>,
     ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
-        let (session, tokens) = self.sessions.refresh(refresh_token, &requested).await?;
+        let (session, tokens) = self
+            .sessions
+            .refresh(refresh_token, &requested, presented)
+            .await?;
         let user = self.accounts.find(&session.username).await?;
         if user.as_ref().is_none_or(|user| user.disabled) {
             // Disabling ended the sessions already; this one was started in between.
@@ -201,10 +209,12 @@ impl AuthService {
             .await
     }
 
-    /// Decides whether `credentials`, sent from `client`, meet `requirement`.
+    /// Decides whether `credentials`, sent from `client` with the browser
+    /// fingerprint `presented` (if any), meet `requirement`.
     pub(crate) async fn authorize(
         &self,
         credentials: Credentials,
+        presented: Option<&Fingerprint>,
         requirement: Requirement,
         client: IpAddr,
     ) -> Result<Principal, AuthError> {
@@ -217,7 +227,7 @@ impl AuthService {
             Credentials::Bearer(token) => {
                 let claims = self
                     .sessions
-                    .check_access_token(&token)
+                    .check_access_token(&token, presented)
                     .await?
                     .ok_or_else(invalid)?;
                 let user = self.accounts.find(&claims.sub).await?.ok_or_else(invalid)?;

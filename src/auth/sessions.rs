@@ -4,6 +4,9 @@
 //!
 //! A refresh token is spent when used and replaced by a new one (rotation).
 //! Presenting a spent one means it was copied: the whole session is ended.
+//!
+//! A session the browser app starts is bound to that browser (see
+//! [`binding`](super::binding)): its tokens work only with the browser's cookie.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
+use super::binding::{Fingerprint, binding_holds};
 use super::error::AuthError;
 use super::keyring::reload_keyring;
 use super::scope::ScopeSet;
@@ -91,11 +95,13 @@ impl Sessions {
         self.signer.keyring().jwks()
     }
 
-    /// Starts a session for `username` granting `scopes`.
+    /// Starts a session for `username` granting `scopes`, bound to the browser
+    /// holding `binding` if given (unbound otherwise).
     pub(crate) async fn start(
         &self,
         username: &str,
         scopes: &ScopeSet,
+        binding: Option<&Fingerprint>,
     ) -> Result<SessionTokens, AuthError> {
         self.reload_keyring(self.policy.keyring_refresh).await;
         let now = unix_now();
@@ -103,6 +109,7 @@ impl Sessions {
         let expires_at = now.saturating_add(seconds(self.policy.max_lifetime));
         let refresh_token = random_token();
         let hash = hash_token(&refresh_token);
+        let binding = binding.map(Fingerprint::hash);
         let created = self
             .store
             .create_session(
@@ -112,6 +119,7 @@ impl Sessions {
                     scopes,
                     created_at: now,
                     expires_at,
+                    binding: binding.as_deref(),
                 },
                 NewRefreshToken {
                     hash: &hash,
@@ -124,26 +132,44 @@ impl Sessions {
             return Err(AuthError::IncorrectLogin);
         }
         Ok(SessionTokens {
-            access: self.signer.issue(username, &id, scopes),
+            access: self.signer.issue(username, &id, scopes, binding.as_deref()),
             refresh_token,
         })
     }
 
     /// Swaps a refresh token for a new access token and a new refresh token.
     /// Returns the session and the tokens; the caller checks the user.
+    ///
+    /// The refresh token of a bound session is refused unless `presented` is its
+    /// browser's fingerprint, and then nothing changes: the token is not spent and
+    /// its session goes on (a missing cookie proves no theft, and whoever copied
+    /// the token cannot spend it to make the browser's next renewal look like a
+    /// reuse).
     pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested: &ScopeSet,
+        presented: Option<&Fingerprint>,
     ) -> Result<(SessionRecord, SessionTokens), AuthError> {
         self.reload_keyring(self.policy.keyring_refresh).await;
+        let hash = hash_token(refresh_token);
+        // A session's binding never changes: checking it before the swap is safe.
+        if let Some(id) = self.store.session_of_refresh_token(&hash).await?
+            && let Some(session) = self.store.find_session(&id).await?
+        {
+            let binding = session.binding.as_deref();
+            if !binding_holds(binding, binding, presented) {
+                tracing::info!("a bound refresh token was presented without its cookie");
+                return Err(AuthError::InvalidGrant);
+            }
+        }
         let now = unix_now();
         let next = random_token();
         let next_hash = hash_token(&next);
         let outcome = self
             .store
             .rotate_refresh_token(
-                &hash_token(refresh_token),
+                &hash,
                 now,
                 NewRefreshToken {
                     hash: &next_hash,
@@ -164,7 +190,12 @@ impl Sessions {
         } else {
             requested.intersection(&session.scopes)
         };
-        let access = self.signer.issue(&session.username, &session.id, &scopes);
+        let access = self.signer.issue(
+            &session.username,
+            &session.id,
+            &scopes,
+            session.binding.as_deref(),
+        );
         Ok((
             session,
             SessionTokens {
@@ -174,11 +205,13 @@ impl Sessions {
         ))
     }
 
-    /// The claims of an access token whose signature, claims and session are live;
+    /// The claims of an access token whose signature, claims and session are live,
+    /// and whose binding holds with the fingerprint the request `presented`;
     /// `None` if it is refused.
     pub(crate) async fn check_access_token(
         &self,
         token: &str,
+        presented: Option<&Fingerprint>,
     ) -> Result<Option<TokenClaims>, StoreError> {
         // An instance that only verifies must learn of withdrawn keys too.
         self.reload_keyring(self.policy.keyring_refresh).await;
@@ -202,7 +235,12 @@ impl Sessions {
             .store
             .find_session(&claims.sid)
             .await?
-            .is_some_and(|s| !s.revoked && s.expires_at > unix_now() && s.username == claims.sub);
+            .is_some_and(|s| {
+                !s.revoked
+                    && s.expires_at > unix_now()
+                    && s.username == claims.sub
+                    && binding_holds(s.binding.as_deref(), claims.fgp.as_deref(), presented)
+            });
         Ok(live.then_some(claims))
     }
 

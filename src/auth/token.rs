@@ -54,6 +54,10 @@ pub(crate) struct TokenClaims {
     /// Audience, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The SHA-256 (hex) of the browser fingerprint its session is bound to;
+    /// absent for unbound sessions (see `auth::binding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fgp: Option<String>,
 }
 
 impl TokenClaims {
@@ -145,8 +149,15 @@ impl TokenSigner {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = keyring;
     }
 
-    /// Signs a token for `username` in session `sid` granting `scopes`.
-    pub(crate) fn issue(&self, username: &str, sid: &str, scopes: &ScopeSet) -> IssuedToken {
+    /// Signs a token for `username` in session `sid` granting `scopes`, bound to
+    /// the browser fingerprint of hash `binding` if the session is.
+    pub(crate) fn issue(
+        &self,
+        username: &str,
+        sid: &str,
+        scopes: &ScopeSet,
+        binding: Option<&str>,
+    ) -> IssuedToken {
         let now = unix_now();
         let claims = TokenClaims {
             sub: username.to_owned(),
@@ -158,6 +169,7 @@ impl TokenSigner {
             scopes: scopes.names(),
             iss: self.policy.issuer.clone(),
             aud: self.policy.audience.clone(),
+            fgp: binding.map(str::to_owned),
         };
         let keyring = self.keyring();
         let key = keyring.active();
@@ -286,7 +298,7 @@ mod tests {
     #[test]
     fn issued_token_verifies_with_its_claims() {
         let scopes: ScopeSet = [Scope::Me].into_iter().collect();
-        let issued = signer().issue("johndoe", "session-1", &scopes);
+        let issued = signer().issue("johndoe", "session-1", &scopes, None);
         let claims = signer().verify(&issued.token).unwrap();
         assert_eq!(claims.sub, "johndoe");
         assert_eq!(claims.sid, "session-1");
@@ -397,7 +409,7 @@ mod tests {
                 audience: Some("items-api".into()),
             },
         );
-        let issued = strict.issue("johndoe", "s", &ScopeSet::default());
+        let issued = strict.issue("johndoe", "s", &ScopeSet::default(), None);
         assert!(strict.verify(&issued.token).is_ok());
         assert!(
             strict
@@ -411,9 +423,9 @@ mod tests {
         let old = hs_key(SECRET);
         let new = hs_key(b"a-newer-key-that-is-at-least-32-bytes-long");
         let signer = signer();
-        let before = signer.issue("johndoe", "s", &ScopeSet::default());
+        let before = signer.issue("johndoe", "s", &ScopeSet::default(), None);
         signer.replace_keyring(Keyring::new(vec![new.clone(), old]).unwrap());
-        let after = signer.issue("johndoe", "s", &ScopeSet::default());
+        let after = signer.issue("johndoe", "s", &ScopeSet::default(), None);
         assert!(signer.verify(&before.token).is_ok());
         assert!(signer.verify(&after.token).is_ok());
         let header = |token: &str| {
@@ -439,7 +451,7 @@ mod tests {
                     ..TokenPolicy::default()
                 },
             );
-            let issued = signer.issue("johndoe", "s", &ScopeSet::default());
+            let issued = signer.issue("johndoe", "s", &ScopeSet::default(), None);
             assert!(signer.verify(&issued.token).is_ok(), "{algorithm:?}");
             // Key confusion: HS256 with the public key as the HMAC secret.
             let public = jwk.get("x").or(jwk.get("n")).unwrap().as_str().unwrap();

@@ -18,6 +18,9 @@ pub(crate) struct SessionRecord {
     pub expires_at: i64,
     /// Whether it was ended (logout, revocation, reuse, password change, …).
     pub revoked: bool,
+    /// The SHA-256 (hex) of the browser fingerprint it is bound to; `None` if
+    /// unbound.
+    pub binding: Option<String>,
 }
 
 /// A session to create.
@@ -28,6 +31,8 @@ pub(crate) struct NewSession<'a> {
     pub scopes: &'a ScopeSet,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The SHA-256 (hex) of the browser fingerprint to bind it to, if any.
+    pub binding: Option<&'a str>,
 }
 
 /// A refresh token to store: its hash and its end.

@@ -22,6 +22,7 @@ struct SessionRow {
     scopes: String,
     expires_at: i64,
     revoked_at: Option<i64>,
+    binding_hash: Option<String>,
 }
 
 impl TryFrom<SessionRow> for SessionRecord {
@@ -35,12 +36,13 @@ impl TryFrom<SessionRow> for SessionRecord {
             username: row.username,
             expires_at: row.expires_at,
             revoked: row.revoked_at.is_some(),
+            binding: row.binding_hash,
         })
     }
 }
 
 const SESSION_SELECT: &str = "SELECT sessions.id, users.username, sessions.scopes,
-        sessions.expires_at, sessions.revoked_at
+        sessions.expires_at, sessions.revoked_at, sessions.binding_hash
      FROM sessions JOIN users ON users.id = sessions.user_id";
 
 #[async_trait]
@@ -56,6 +58,7 @@ impl SessionStore for SqliteStore {
             session.scopes.to_string(),
         );
         let (created_at, expires_at) = (session.created_at, session.expires_at);
+        let binding = session.binding.map(str::to_owned);
         let refresh = OwnedRefreshToken::from(refresh);
         run_detached(&self.pool, move |pool| async move {
             let mut tx = write_transaction(&pool).await?;
@@ -64,13 +67,14 @@ impl SessionStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, user_id, scopes, created_at, expires_at)
-                 SELECT ?, id, ?, ?, ? FROM users WHERE username = ?",
+                "INSERT INTO sessions (id, user_id, scopes, created_at, expires_at, binding_hash)
+                 SELECT ?, id, ?, ?, ?, ? FROM users WHERE username = ?",
             )
             .bind(&id)
             .bind(scopes)
             .bind(created_at)
             .bind(expires_at)
+            .bind(binding)
             .bind(username)
             .execute(&mut *tx)
             .await?
