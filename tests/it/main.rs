@@ -38,4 +38,5 @@ mod sessions;
 mod signing_keys;
 mod throttle;
 mod timing;
+mod token_binding;
 mod token_endpoint;

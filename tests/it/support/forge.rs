@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::Value;
 
-use super::http::assert_token_accepted;
+use super::http::assert_token_accepted_with_cookie;
 use super::jwt::jwt_segment;
 use super::server::TestServer;
 
@@ -92,6 +92,18 @@ impl GenuineToken {
     /// `token`, issued by `server`, which signs with the HMAC key `key`.
     #[track_caller]
     pub fn new(server: &TestServer, token: String, key: &[u8]) -> Self {
+        Self::sent_with_cookie(server, token, key, None)
+    }
+
+    /// [`Self::new`] for a token that is sent with this `Cookie` header (a token
+    /// bound to a browser's fingerprint): the controls send it too.
+    #[track_caller]
+    pub fn sent_with_cookie(
+        server: &TestServer,
+        token: String,
+        key: &[u8],
+        cookie: Option<&str>,
+    ) -> Self {
         let genuine = Self {
             token,
             key: key.to_vec(),
@@ -109,9 +121,10 @@ impl GenuineToken {
                 genuine.with_raw_claim("exp", Some(&exp)),
             ),
         ] {
-            assert_token_accepted(
+            assert_token_accepted_with_cookie(
                 server,
                 &control,
+                cookie,
                 &format!("the issued token signed again unchanged, {way}"),
             );
         }

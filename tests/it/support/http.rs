@@ -64,6 +64,24 @@ impl TestServer {
             .expect("GET")
     }
 
+    /// `GET path` with `auth` and, if given, this `Cookie` header.
+    pub fn get_with_cookie(&self, path: &str, auth: Auth<'_>, cookie: Option<&str>) -> Response {
+        let request = self.request(reqwest::Method::GET, path, auth);
+        match cookie {
+            Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
+            None => request,
+        }
+        .send()
+        .expect("GET")
+    }
+
+    /// A call of the browser app's server function `name` with form fields `form`.
+    pub fn server_fn(&self, name: &str, form: &[(&str, &str)]) -> RequestBuilder {
+        self.client()
+            .post(self.url(&format!("/api/{name}")))
+            .form(form)
+    }
+
     /// `POST /token` with these form fields.
     pub fn token_request(&self, form: &[(&str, &str)]) -> Response {
         self.client()
@@ -230,7 +248,20 @@ pub fn assert_access_works(server: &TestServer, token: &str, username: &str) {
 /// answers it `{"status": "ok"}`.
 #[track_caller]
 pub fn assert_token_accepted(server: &TestServer, token: &str, case: &str) {
-    let (status, _, body) = parts(server.get("/status/", Auth::Bearer(token)));
+    assert_token_accepted_with_cookie(server, token, None, case);
+}
+
+/// [`assert_token_accepted`], sending this `Cookie` header (a browser's
+/// fingerprint, which a bound token needs).
+#[track_caller]
+pub fn assert_token_accepted_with_cookie(
+    server: &TestServer,
+    token: &str,
+    cookie: Option<&str>,
+    case: &str,
+) {
+    let response = server.get_with_cookie("/status/", Auth::Bearer(token), cookie);
+    let (status, _, body) = parts(response);
     assert_eq!(status, StatusCode::OK, "{case}: {body}");
     assert_eq!(body, json!({"status": "ok"}), "{case}");
 }

@@ -52,6 +52,26 @@ impl TestServer {
         self.token_request(&form)
     }
 
+    /// `POST /token` with `grant_type=refresh_token` and, if given, this `Cookie`
+    /// header (a browser's fingerprint, which a bound session's refresh needs).
+    pub fn refresh_request_with_cookie(
+        &self,
+        refresh_token: &str,
+        cookie: Option<&str>,
+    ) -> Response {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let request = self.client().post(self.url("/token")).form(&form);
+        match cookie {
+            Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
+            None => request,
+        }
+        .send()
+        .expect("POST /token")
+    }
+
     /// Swaps `refresh_token` for new tokens; the swap must succeed.
     #[track_caller]
     pub fn refresh(&self, refresh_token: &str) -> Tokens {
