@@ -7,6 +7,8 @@ mod navigation;
 mod pages;
 mod server_fns;
 mod tokens;
+#[cfg(feature = "hydrate")]
+mod web_locks;
 
 use leptos::prelude::*;
 use leptos_meta::{Stylesheet, Title, provide_meta_context};

@@ -2,6 +2,11 @@
 //! in LocalStorage, renewed silently while the app is open, and the
 //! server-function client that sends the access token as `Authorization: Bearer`.
 //!
+//! The tokens are bound to this browser by an HttpOnly cookie the server set at
+//! sign-in (see `auth::binding`); the browser sends it by itself, no script here
+//! ever sees it. Tabs share the tokens, and renew them one at a time (a Web Lock):
+//! a refresh token sent twice would end the session as a reuse.
+//!
 //! The token exists only in the browser. Rendering on the server never reads it:
 //! token-dependent parts render a neutral state and fill in after hydration.
 
@@ -30,6 +35,10 @@ const EXPIRES_KEY: &str = "latchkey.access_expires_at";
 /// How long before its expiry an access token is renewed, in milliseconds.
 #[cfg(feature = "hydrate")]
 const RENEW_MARGIN_MS: f64 = 60_000.0;
+
+/// The Web Lock every tab takes to renew the tokens.
+#[cfg(feature = "hydrate")]
+const RENEWAL_LOCK: &str = "latchkey-token-renewal";
 
 /// The stored access token, if any (always `None` on the server).
 pub(crate) fn stored_token() -> Option<String> {
@@ -76,8 +85,9 @@ pub(crate) async fn sign_out() {
 }
 
 /// Renews the access token if it expires within a minute, using the refresh
-/// token. Renewals in flight are shared, so one refresh token is never sent twice
-/// (a second use would end the session). `SessionRejected` if the session is over.
+/// token. Renewals in flight are shared within the tab, and serialised across tabs
+/// (a Web Lock), so one refresh token is never sent twice (a second use would end
+/// the session). `SessionRejected` if the session is over.
 pub(crate) async fn ensure_fresh() -> Result<(), AppError> {
     #[cfg(feature = "hydrate")]
     {
@@ -113,15 +123,30 @@ thread_local! {
     static RENEWAL: std::cell::RefCell<Option<Renewal>> = const { std::cell::RefCell::new(None) };
 }
 
+/// Renews the tokens if they are due, holding the renewal lock of every tab.
 #[cfg(feature = "hydrate")]
 async fn renew() -> Result<(), AppError> {
-    // Another tab may have renewed already: the stored expiry tells.
-    let (Some(refresh_token), Some(expires_at)) =
-        (read::<String>(REFRESH_KEY), read::<f64>(EXPIRES_KEY))
-    else {
+    let Some(seen) = read::<String>(REFRESH_KEY) else {
         return Ok(());
     };
-    if expires_at - now_ms() > RENEW_MARGIN_MS {
+    if !renewal_due() {
+        return Ok(());
+    }
+    super::web_locks::exclusively(RENEWAL_LOCK, renew_unless_renewed(seen))
+        .await
+        .unwrap_or(Err(AppError::Unreachable))
+}
+
+/// Renews the tokens, unless another tab has while this one waited for the lock:
+/// the stored refresh token is no longer `seen`, or the access token is fresh.
+#[cfg(feature = "hydrate")]
+async fn renew_unless_renewed(seen: String) -> Result<(), AppError> {
+    let Some(refresh_token) = read::<String>(REFRESH_KEY) else {
+        return Ok(());
+    };
+    if refresh_token != seen || !renewal_due() {
+        // Renewed by another tab: keep this tab's timer going with its tokens.
+        schedule_renewal();
         return Ok(());
     }
     match super::server_fns::refresh(refresh_token).await {
@@ -135,6 +160,12 @@ async fn renew() -> Result<(), AppError> {
         }
         Err(other) => Err(other),
     }
+}
+
+/// Whether the stored access token expires within the margin.
+#[cfg(feature = "hydrate")]
+fn renewal_due() -> bool {
+    read::<f64>(EXPIRES_KEY).is_some_and(|expires_at| expires_at - now_ms() <= RENEW_MARGIN_MS)
 }
 
 /// Sets a timer that renews the access token shortly before it expires, while the
