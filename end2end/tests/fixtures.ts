@@ -17,6 +17,8 @@ export const TOKEN_KEY = "latchkey.access_token";
 /** Where the browser app keeps the refresh token and the access token's expiry. */
 export const REFRESH_KEY = "latchkey.refresh_token";
 export const EXPIRES_KEY = "latchkey.access_expires_at";
+/** The HttpOnly cookie that binds the browser app's tokens to this browser. */
+export const FINGERPRINT_COOKIE = "__Host-latchkey-fingerprint";
 
 /** Users seeded from end2end/fixtures/users.json. */
 export const JOHN = {
@@ -150,6 +152,22 @@ export async function storeToken(page: Page, token: string): Promise<void> {
     [TOKEN_KEY, JSON.stringify(token)] as const,
   );
   await page.unroute(`**${blank}`);
+}
+
+/** The refresh token the browser keeps, or null. */
+export async function storedRefreshToken(page: Page): Promise<string | null> {
+  return page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), REFRESH_KEY);
+}
+
+/**
+ * The `Cookie` header that carries this page's fingerprint cookie, for a request
+ * made outside the browser that must act as the browser itself (a positive control).
+ */
+export async function fingerprintCookieHeader(page: Page): Promise<string> {
+  const cookies = await page.context().cookies();
+  const fingerprint = cookies.find((cookie) => cookie.name === FINGERPRINT_COOKIE);
+  expect(fingerprint, "the sign-in set the fingerprint cookie").toBeTruthy();
+  return `${FINGERPRINT_COOKIE}=${fingerprint!.value}`;
 }
 
 /** A token from the JSON API's `POST /token` (OAuth2 password flow). */

@@ -12,7 +12,8 @@ import {
   jwtParts,
   storeToken,
   EXPIRES_KEY,
-  REFRESH_KEY,
+  fingerprintCookieHeader,
+  storedRefreshToken,
   storedToken,
   submitLogin,
   test,
@@ -54,25 +55,31 @@ test.describe("the session", () => {
   test("sign out ends the session on the server: its tokens stop working for everyone", async ({ page, request }) => {
     await signIn(page, JOHN.username, JOHN.password);
     const access = await storedToken(page);
-    const refresh = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), REFRESH_KEY);
+    const refresh = await storedRefreshToken(page);
     expect(access).not.toBeNull();
     expect(refresh).not.toBeNull();
-    const before = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}` } });
+    // The tokens are bound to this browser: sent as the browser sends them, with
+    // its fingerprint cookie (which signing out clears from the browser).
+    const Cookie = await fingerprintCookieHeader(page);
+    const before = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}`, Cookie } });
     expect(before.status()).toBe(200);
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login\?reason=signedout$/);
 
-    const after = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}` } });
+    const after = await request.get("/users/me/", { headers: { Authorization: `Bearer ${access}`, Cookie } });
     expect(after.status()).toBe(401);
-    const renewed = await request.post("/token", { form: { grant_type: "refresh_token", refresh_token: refresh } });
+    const renewed = await request.post("/token", {
+      form: { grant_type: "refresh_token", refresh_token: refresh! },
+      headers: { Cookie },
+    });
     expect(renewed.status()).toBe(400);
   });
 
   test("an access token about to expire is renewed silently, and the old one is spent", async ({ page, request }) => {
     await signIn(page, JOHN.username, JOHN.password);
     const first = await storedToken(page);
-    const firstRefresh = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), REFRESH_KEY);
+    const firstRefresh = await storedRefreshToken(page);
     // Pretend the access token expires now: the app renews it before using it.
     await page.evaluate((key) => localStorage.setItem(key, JSON.stringify(Date.now())), EXPIRES_KEY);
     await page.reload();
@@ -83,8 +90,12 @@ test.describe("the session", () => {
     const expiresAt = await page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "0"), EXPIRES_KEY);
     expect(expiresAt).toBeGreaterThan(Date.now() + 5 * 60 * 1000);
 
-    // The refresh token that was used is spent: presenting it again ends the session.
-    const replay = await request.post("/token", { form: { grant_type: "refresh_token", refresh_token: firstRefresh } });
+    // The refresh token that was used is spent: presenting it again (with the
+    // browser's cookie, as only this browser could) ends the session.
+    const replay = await request.post("/token", {
+      form: { grant_type: "refresh_token", refresh_token: firstRefresh! },
+      headers: { Cookie: await fingerprintCookieHeader(page) },
+    });
     expect(replay.status()).toBe(400);
     await page.reload();
     await expect(page).toHaveURL(LOGIN_FOR_PROFILE("expired"));
