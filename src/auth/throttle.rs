@@ -77,8 +77,9 @@ impl Subject<'_> {
     }
 }
 
-/// The address itself for IPv4 (also when IPv4-mapped), the /64 network for IPv6.
-fn network_of(ip: IpAddr) -> IpAddr {
+/// The address itself for IPv4 (also when IPv4-mapped), the /64 network for IPv6:
+/// how clients are told apart, as one host usually has a whole IPv6 /64.
+pub(crate) fn network_of(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
