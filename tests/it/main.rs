@@ -36,6 +36,7 @@ mod restart_and_keys;
 mod secrets_in_logs;
 mod security_headers;
 mod server_functions;
+mod session_cleanup;
 mod sessions;
 mod signing_keys;
 mod throttle;
