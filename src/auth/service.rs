@@ -108,13 +108,19 @@ impl AuthService {
         }
     }
 
-    /// Deletes what has ended: sessions (with their refresh tokens), and the rate
-    /// counts of idle clients. Every instance calls this now and then.
+    /// Deletes what has ended: sessions (with their refresh tokens), forgotten
+    /// login failures, and the rate counts of idle clients. Every instance calls
+    /// this now and then.
     pub(crate) async fn clean_up(&self) {
         match self.sessions.delete_ended().await {
             Ok(0) => {}
             Ok(deleted) => tracing::debug!(deleted, "ended sessions deleted"),
             Err(e) => tracing::warn!(error = %e, "could not delete ended sessions"),
+        }
+        match self.throttle.delete_forgotten().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "forgotten login failures deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete forgotten login failures"),
         }
         self.rates.forget_idle();
     }

@@ -165,6 +165,14 @@ impl Throttle {
         self.store.uncount_attempt(&subject.key()).await
     }
 
+    /// Deletes the counts that are forgotten already (no failure for the reset
+    /// period); returns how many.
+    pub(crate) async fn delete_forgotten(&self) -> Result<u64, StoreError> {
+        self.store
+            .forget_failures_before(self.forget_before(unix_now()))
+            .await
+    }
+
     /// Forgets every failure of `subject` (an account whose password was right).
     pub(crate) async fn forget(&self, subject: Subject<'_>) -> Result<(), StoreError> {
         self.store.clear_failures(&subject.key()).await

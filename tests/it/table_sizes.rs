@@ -1,6 +1,8 @@
 //! No table grows without bound: a loop of refreshes stores nothing per refresh
-//! (reuse is still recognised, of the oldest token too), and the periodic cleanup
-//! deletes sessions that ended.
+//! (reuse is still recognised, of the oldest token too), the periodic cleanup
+//! deletes sessions that ended, and a loop of failed logins stores no more than
+//! the address's allowance. (Failure counts are deleted once forgotten, after
+//! `throttle_reset_minutes`: too long to wait for here.)
 
 use std::thread;
 use std::time::Duration;
@@ -56,4 +58,26 @@ fn sessions_and_refresh_tokens_stay_bounded_under_loops_of_refreshes_and_logins(
     // ago, is still recognised as reuse: the session ends.
     assert_refresh_refused(&server, &first.refresh);
     assert_session_ended(&server, &tokens);
+}
+
+#[test]
+fn a_loop_of_failed_logins_for_ever_new_usernames_stores_no_more_than_the_allowance() {
+    const ALLOWANCE: usize = 20;
+    let server =
+        TestServer::start_with(&[("LATCHKEY_THROTTLE_ADDRESS_FAILURES", &ALLOWANCE.to_string())]);
+    for n in 0..10 * ALLOWANCE {
+        let status = server.login_status(&format!("nobody{n}"), "wrong");
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let rows = server
+        .database()
+        .query_texts("SELECT subject_key FROM login_failures", &[])
+        .len();
+    println!(
+        "login_failures rows after {} failed logins: {rows}",
+        10 * ALLOWANCE
+    );
+    // One per account tried before the address was blocked, and the address: a
+    // blocked address's attempts are refused without being counted.
+    assert_eq!(rows, ALLOWANCE + 1);
 }
