@@ -223,3 +223,92 @@ async fn revoke(
     .await?;
     Ok(result.rows_affected() > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use sqlx::SqlitePool;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    use super::*;
+
+    /// A database as latchkey left it before refresh families (migrations 1 to 4),
+    /// with one session holding a spent and a live refresh token.
+    async fn database_before_families(path: &std::path::Path) {
+        let pool = SqlitePool::connect_with(
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.migrations = Cow::Owned(migrator.migrations[..4].to_vec());
+        migrator.run(&pool).await.unwrap();
+        for statement in [
+            "INSERT INTO users (id, username, password_hash, scopes, created_at, updated_at)
+             VALUES (1, 'nina', 'x', 'me items', 0, 0)",
+            "INSERT INTO sessions (id, user_id, scopes, created_at, expires_at)
+             VALUES ('s1', 1, 'me items', 0, 9999999999)",
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at, used_at)
+             VALUES ('spent', 's1', 9999999999, 5)",
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
+             VALUES ('live', 's1', 9999999999)",
+        ] {
+            sqlx::query(statement).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_issued_before_families_still_renews_its_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latchkey.db");
+        database_before_families(&path).await;
+        let store = SqliteStore::open_file(&path).await.unwrap();
+        let legacy = |hash: &str| RefreshKey {
+            family: None,
+            hash: hash.to_owned(),
+        };
+        let next = NewRefreshToken {
+            hash: "next",
+            expires_at: 9_999_999_999,
+        };
+        assert_eq!(
+            store
+                .rotate_refresh_token(&legacy("spent"), 10, "fam", next)
+                .await
+                .unwrap(),
+            RefreshOutcome::Invalid,
+            "spent tokens were not kept"
+        );
+        let RefreshOutcome::Rotated(session) = store
+            .rotate_refresh_token(&legacy("live"), 10, "fam", next)
+            .await
+            .unwrap()
+        else {
+            panic!("the live token was not rotated");
+        };
+        assert_eq!(
+            (session.id.as_str(), session.username.as_str()),
+            ("s1", "nina")
+        );
+        // From now on the session is found by its family; the legacy token is spent.
+        let of_family = RefreshKey {
+            family: Some("fam".into()),
+            hash: "next".into(),
+        };
+        assert_eq!(
+            store.session_of_refresh_token(&of_family).await.unwrap(),
+            Some("s1".to_owned())
+        );
+        assert_eq!(
+            store
+                .rotate_refresh_token(&legacy("live"), 11, "other", next)
+                .await
+                .unwrap(),
+            RefreshOutcome::Invalid
+        );
+    }
+}
