@@ -51,7 +51,12 @@ pub(crate) async fn refresh(refresh_token: String) -> Result<TokenResponse, AppE
     let (state, caller) = request()?;
     let tokens = state
         .auth
-        .refresh(&refresh_token, "", caller.fingerprint.as_ref())
+        .refresh(
+            &refresh_token,
+            "",
+            caller.client,
+            caller.fingerprint.as_ref(),
+        )
         .await
         .map_err(reply)?;
     never_cache();

@@ -9,6 +9,7 @@ mod error;
 pub(crate) mod hashing_pool;
 pub(crate) mod keyring;
 pub(crate) mod password;
+pub(crate) mod rate_limit;
 mod scope;
 mod service;
 pub(crate) mod sessions;

@@ -9,11 +9,12 @@ use super::accounts::{AccountError, Accounts, CredentialChange};
 use super::binding::Fingerprint;
 use super::credentials::Credentials;
 use super::error::AuthError;
-use super::hashing_pool::HashingPool;
+use super::hashing_pool::Hashing;
 use super::password::{PasswordHash, Verdict};
+use super::rate_limit::{RateLimit, RatePolicy};
 use super::scope::{Scope, ScopeSet};
-use super::sessions::{SessionTokens, Sessions};
-use super::throttle::{Subject, Throttle, ThrottlePolicy};
+use super::sessions::{SessionTokens, Sessions, refresh_family};
+use super::throttle::{Subject, Throttle, ThrottlePolicy, network_of};
 use crate::model::NewAccount;
 use crate::store::{Store, UserRecord};
 
@@ -78,7 +79,8 @@ pub(crate) struct AuthService {
     registration_open: bool,
     sessions: Sessions,
     throttle: Throttle,
-    hashing: HashingPool,
+    hashing: Hashing,
+    rates: Rates,
     /// Checked when the username is unknown, so that costs the same as a wrong password.
     dummy_hash: PasswordHash,
 }
@@ -92,7 +94,8 @@ impl AuthService {
         registration_open: bool,
         sessions: Sessions,
         throttle: ThrottlePolicy,
-        hashing: HashingPool,
+        hashing: Hashing,
+        rates: RatePolicy,
     ) -> Self {
         let dummy_hash = accounts.hasher().hash("latchkey-dummy-password");
         Self {
@@ -101,8 +104,26 @@ impl AuthService {
             registration_open,
             sessions,
             hashing,
+            rates: Rates::new(rates),
             dummy_hash,
         }
+    }
+
+    /// Deletes what has ended: sessions (with their refresh tokens), forgotten
+    /// login failures, and the rate counts of idle clients. Every instance calls
+    /// this now and then.
+    pub(crate) async fn clean_up(&self) {
+        match self.sessions.delete_ended().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "ended sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete ended sessions"),
+        }
+        match self.throttle.delete_forgotten().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "forgotten login failures deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete forgotten login failures"),
+        }
+        self.rates.forget_idle();
     }
 
     /// The sessions.
@@ -140,38 +161,59 @@ impl AuthService {
         } else {
             requested.intersection(&user.scopes)
         };
-        self.sessions.start(&user.username, &granted, binding).await
+        self.sessions.start(&user, &granted, binding).await
     }
 
-    /// The OAuth2 refresh grant: a new access token (with the requested scopes of
-    /// the session's, all of them if none are asked) and a new refresh token. The
-    /// refresh token of a bound session needs its browser's fingerprint, `presented`.
+    /// The OAuth2 refresh grant: a new access token and a new refresh token. The
+    /// access token grants the requested scopes (all if none are asked) of those
+    /// the session was granted and the user is still allowed.
+    /// Refused (429) beyond the refresh rates of `client` and of the session. The
+    /// refresh token of a bound session needs its browser's fingerprint,
+    /// `presented`; one presented without it does not count against the session's
+    /// rate, so a thief cannot keep the browser from renewing that way either.
     pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested_scope: &str,
+        client: IpAddr,
         presented: Option<&Fingerprint>,
     ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
-        let (session, tokens) = self
-            .sessions
-            .refresh(refresh_token, &requested, presented)
+        self.rates.refresh_by_address.check(&network_of(client))?;
+        self.sessions
+            .check_refresh_binding(refresh_token, presented)
             .await?;
-        let user = self.accounts.find(&session.username).await?;
-        if user.as_ref().is_none_or(|user| user.disabled) {
+        if let Some(family) = refresh_family(refresh_token) {
+            self.rates.refresh_by_session.check(&family.to_owned())?;
+        }
+        let (session, refresh_token) = self.sessions.rotate(refresh_token).await?;
+        let Some(user) = self.accounts.find(&session.username).await? else {
+            return Err(AuthError::InvalidGrant);
+        };
+        if user.disabled {
             // Disabling ended the sessions already; this one was started in between.
             self.accounts
                 .end_sessions(&session.username, CredentialChange::Disabled)
                 .await?;
             return Err(AuthError::InvalidGrant);
         }
-        Ok(tokens)
+        let allowed = session.scopes.intersection(&user.scopes);
+        let scopes = if requested.is_empty() {
+            allowed
+        } else {
+            requested.intersection(&allowed)
+        };
+        Ok(SessionTokens {
+            access: self.sessions.issue(&session, &scopes).await,
+            refresh_token,
+        })
     }
 
     /// Self-registration: creates an account after checking every rule for it,
     /// granting it all scopes. A taken username counts as a failed login of
     /// `client`, so sign-up tells which usernames exist no faster than the
-    /// throttle allows.
+    /// throttle allows. Sign-ups are limited per client network, and their CPU
+    /// work (strength estimate, hash) runs in slots of their own.
     pub(crate) async fn register(
         &self,
         account: NewAccount,
@@ -180,16 +222,28 @@ impl AuthService {
         if !self.registration_open {
             return Err(AccountError::RegistrationClosed);
         }
+        self.rates
+            .sign_up_by_address
+            .check(&network_of(client))
+            .map_err(AuthError::from)?;
         let address = Subject::Address(client);
         self.throttle
             .reserve(&[address])
             .await
             .map_err(AuthError::from)?;
-        let account = match Accounts::check_sign_up(account).await {
+        // The strength estimate is CPU work like a hash: it waits for a sign-up slot.
+        let checked = self
+            .hashing
+            .sign_ups
+            .run(move || Accounts::check_sign_up(account))
+            .await
+            .map_err(|busy| AccountError::from(AuthError::from(busy)))
+            .and_then(|checked| checked);
+        let account = match checked {
             Ok(account) => account,
-            Err(broken) => {
+            Err(refused) => {
                 self.throttle.release(address).await?;
-                return Err(broken);
+                return Err(refused);
             }
         };
         if self.accounts.find(&account.username).await?.is_some() {
@@ -200,6 +254,7 @@ impl AuthService {
         let password_hash = {
             let (hasher, password) = (self.accounts.hasher().clone(), account.password.clone());
             self.hashing
+                .sign_ups
                 .run(move || hasher.hash(&password))
                 .await
                 .map_err(AuthError::from)?
@@ -232,7 +287,9 @@ impl AuthService {
                     .ok_or_else(invalid)?;
                 let user = self.accounts.find(&claims.sub).await?.ok_or_else(invalid)?;
                 Principal {
-                    scopes: claims.scope_set(),
+                    // A scope the user has lost since the token was issued is lost
+                    // at once.
+                    scopes: claims.scope_set().intersection(&user.scopes),
                     session_id: Some(claims.sid),
                     user,
                 }
@@ -282,6 +339,7 @@ impl AuthService {
         let verdict = {
             let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
             self.hashing
+                .logins
                 .run(move || hasher.verify(&password, &hash))
                 .await?
         };
@@ -293,22 +351,57 @@ impl AuthService {
         self.throttle.forget(Subject::Account(username)).await?;
         self.throttle.release(Subject::Address(client)).await?;
         if verdict == Verdict::MatchNeedsRehash && !user.disabled {
-            self.rehash(&user.username, password).await;
+            self.rehash(&user, password).await;
         }
         Ok(Some(user))
     }
 
-    async fn rehash(&self, username: &str, password: &str) {
+    /// Stores a hash of `user`'s password with the current parameters, unless the
+    /// password changed since `user` was read.
+    async fn rehash(&self, user: &UserRecord, password: &str) {
+        let username = user.username.as_str();
         let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-        let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
+        let Ok(hash) = self
+            .hashing
+            .logins
+            .run(move || hasher.hash(&password))
+            .await
+        else {
             // Busy: the old hash still verifies; the upgrade waits for the next login.
             return;
         };
-        match self.accounts.upgrade_hash(username, &hash).await {
-            Ok(_) => tracing::info!(username, "password hash upgraded to the current parameters"),
+        match self.accounts.upgrade_hash(user, &hash).await {
+            Ok(true) => {
+                tracing::info!(username, "password hash upgraded to the current parameters")
+            }
+            Ok(false) => tracing::info!(username, "password changed meanwhile: no hash upgrade"),
             Err(e) => {
                 tracing::warn!(username, error = %e, "could not store the upgraded password hash")
             }
         }
+    }
+}
+
+/// The request rates the auth core keeps, per instance.
+#[derive(Clone)]
+struct Rates {
+    refresh_by_address: RateLimit<IpAddr>,
+    refresh_by_session: RateLimit<String>,
+    sign_up_by_address: RateLimit<IpAddr>,
+}
+
+impl Rates {
+    fn new(policy: RatePolicy) -> Self {
+        Self {
+            refresh_by_address: RateLimit::per_minute(policy.refresh_per_address_minute),
+            refresh_by_session: RateLimit::per_minute(policy.refresh_per_session_minute),
+            sign_up_by_address: RateLimit::per_hour(policy.signup_per_address_hour),
+        }
+    }
+
+    fn forget_idle(&self) {
+        self.refresh_by_address.forget_idle();
+        self.refresh_by_session.forget_idle();
+        self.sign_up_by_address.forget_idle();
     }
 }

@@ -16,7 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::app::{App, shell};
 use crate::auth::AuthService;
 use crate::auth::accounts::Accounts;
-use crate::auth::hashing_pool::HashingPool;
+use crate::auth::hashing_pool::{Hashing, HashingPool};
 use crate::auth::keyring::prepare_keyring;
 use crate::auth::sessions::Sessions;
 use crate::auth::token::TokenSigner;
@@ -57,14 +57,17 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         TokenSigner::new(keyring, token_policy),
         settings.session_policy(),
     );
-    let hashing = HashingPool::new(
-        settings.password_hash_concurrency,
-        settings.password_hash_queue,
-    );
+    let hashing = Hashing {
+        logins: HashingPool::new(
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+        ),
+        sign_ups: HashingPool::new(settings.signup_hash_concurrency, settings.signup_hash_queue),
+    };
     let auth = tokio::task::spawn_blocking({
         let (store, throttle) = (store.clone(), settings.throttle_policy());
         let accounts = Accounts::new(store.clone(), hasher);
-        let registration_open = settings.self_registration;
+        let (registration_open, rates) = (settings.self_registration, settings.rate_policy());
         move || {
             AuthService::new(
                 store,
@@ -73,6 +76,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
                 sessions,
                 throttle,
                 hashing,
+                rates,
             )
         }
     })
@@ -124,6 +128,10 @@ fn router(state: AppState) -> Router {
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
 pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     let state = build_state(&settings).await?;
+    tokio::spawn(clean_up_periodically(
+        state.auth.clone(),
+        settings.session_cleanup_interval(),
+    ));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
@@ -136,6 +144,17 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     // throttle keys on.
     listener::serve(listener, app, &settings, shutdown_signal()).await;
     Ok(())
+}
+
+/// Deletes ended sessions and idle rate counts every `interval`, so no table or
+/// map grows with sessions that can no longer be used.
+async fn clean_up_periodically(auth: Arc<AuthService>, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        auth.clean_up().await;
+    }
 }
 
 async fn shutdown_signal() {
