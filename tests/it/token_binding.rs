@@ -349,3 +349,23 @@ fn signing_out_clears_the_cookie_and_ends_the_session() {
         "after signing out",
     );
 }
+
+#[test]
+fn refreshes_without_the_cookie_do_not_use_up_the_sessions_refresh_rate() {
+    // More than `refresh_session_per_minute` (10) tries of a thief.
+    const TRIES: usize = 15;
+    let server = attack_server();
+    let browser = browser_sign_in(&server);
+    for attempt in 0..TRIES {
+        assert_answer(
+            server.refresh_request(&browser.tokens.refresh, None),
+            400,
+            INVALID_GRANT,
+            None,
+            &format!("attempt {attempt} without the cookie"),
+        );
+    }
+    let (status, _, body) =
+        parts(server.refresh_request_with_cookie(&browser.tokens.refresh, Some(&browser.cookie())));
+    assert_eq!(status, StatusCode::OK, "the browser's own renewal: {body}");
+}
