@@ -1,6 +1,7 @@
 //! Secrets never reach the log: with the most verbose logging, a session's worth of
 //! logins, refreshes, failures, sign-ups and revocations leaves no password, token,
-//! refresh token, signing key or password hash in what the server printed.
+//! refresh token, browser fingerprint, signing key or password hash in what the
+//! server printed.
 
 use crate::support::{Auth, SHARED_KEY, TestServer, parts};
 use reqwest::StatusCode;
@@ -61,6 +62,37 @@ fn the_debug_log_holds_no_secret() {
         .form(&[("token", renewed_refresh.as_str())])
         .send()
         .unwrap();
+    // The browser app's sign-in, its bound token used with and without the cookie.
+    let browser = server
+        .server_fn("login", &[("username", "nina"), ("password", password)])
+        .send()
+        .unwrap();
+    assert_eq!(browser.status(), StatusCode::OK);
+    let set_cookie = browser.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let fingerprint = cookie.split_once('=').unwrap().1.to_owned();
+    let (_, _, bound) = parts(browser);
+    let bound_access = bound["access_token"].as_str().unwrap();
+    let with_cookie = server
+        .request(
+            reqwest::Method::GET,
+            "/users/me/",
+            Auth::Bearer(bound_access),
+        )
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(with_cookie.status(), StatusCode::OK);
+    let bound_refresh = bound["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        server
+            .token_request(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", bound_refresh)
+            ])
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
     let hash = server.stored_password_hash("nina").expect("nina's hash");
     server.stop();
 
@@ -74,6 +106,8 @@ fn the_debug_log_holds_no_secret() {
         ("the access token's signature", signature),
         ("the refresh token", refresh.as_str()),
         ("the renewed refresh token", renewed_refresh.as_str()),
+        ("the browser's fingerprint", fingerprint.as_str()),
+        ("the bound refresh token", bound_refresh),
         ("the signing key", SHARED_KEY),
         ("the password hash", hash.as_str()),
     ] {
