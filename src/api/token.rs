@@ -59,8 +59,14 @@ pub(crate) async fn login_for_access_token(
 ) -> Result<Response, ApiError> {
     let tokens = match &form.grant {
         Grant::Password { username, password } => {
-            auth.login(username, password, &form.scope, caller.client)
-                .await?
+            auth.login(
+                username,
+                password,
+                &form.scope,
+                caller.client,
+                caller.device.as_ref(),
+            )
+            .await?
         }
         Grant::RefreshToken(token) => auth.refresh(token, &form.scope).await?,
     };

@@ -22,17 +22,21 @@ pub(crate) struct Profile {
 }
 
 /// Checks the password like `POST /token` and returns tokens for all the user's
-/// allowed scopes.
+/// allowed scopes; the browser gets a new device cookie, so that failed logins
+/// elsewhere cannot lock it out of this account.
 #[server(prefix = "/api", endpoint = "login", client = BearerClient)]
 pub(crate) async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let (state, caller) = request()?;
-    let tokens = state
+    let (tokens, device) = state
         .auth
-        .login(&username, &password, "", caller.client)
+        .browser_login(&username, &password, caller.client, caller.device.as_ref())
         .await
         .map_err(reply)?;
     never_cache();
+    if let Some(device) = device {
+        set_device_cookie(&device);
+    }
     Ok(tokens.into())
 }
 
@@ -137,12 +141,13 @@ pub(crate) async fn signup(account: NewAccount) -> Result<User, AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, PRAGMA};
+    use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, PRAGMA, SET_COOKIE};
     use axum::http::request::Parts;
     use axum::http::{HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::*;
 
     use super::AppError;
+    use crate::auth::devices::{DEVICE_COOKIE_NAME, IssuedDeviceCookie};
     use crate::auth::{AuthError, CoreError, Credentials, Principal, Requirement};
     use crate::caller::Caller;
     use crate::state::AppState;
@@ -212,6 +217,27 @@ mod ssr {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             options.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             options.insert_header(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+    }
+
+    /// Hands the browser its device cookie: only ever sent back to this host
+    /// (`__Host-`, `Path=/`), over HTTPS (`Secure`; browsers allow loopback
+    /// HTTP), never to scripts (`HttpOnly`) nor with requests other sites start
+    /// (`SameSite=Strict`).
+    pub(crate) fn set_device_cookie(issued: &IssuedDeviceCookie) {
+        let max_age = i64::try_from(issued.lifetime.as_secs()).unwrap_or(i64::MAX);
+        let cookie = cookie::Cookie::build((DEVICE_COOKIE_NAME, issued.cookie.value()))
+            .path("/")
+            .http_only(true)
+            .secure(true)
+            .same_site(cookie::SameSite::Strict)
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .build();
+        let Ok(value) = HeaderValue::from_str(&cookie.to_string()) else {
+            return;
+        };
+        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.append_header(SET_COOKIE, value);
         }
     }
 

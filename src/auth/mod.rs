@@ -4,10 +4,13 @@
 
 pub(crate) mod accounts;
 mod credentials;
+pub(crate) mod devices;
 mod error;
+mod failure_pace;
 pub(crate) mod hashing_pool;
 pub(crate) mod keyring;
 pub(crate) mod password;
+mod password_check;
 mod scope;
 mod service;
 pub(crate) mod sessions;

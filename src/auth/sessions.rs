@@ -260,13 +260,13 @@ impl Sessions {
 }
 
 /// 256 random bits, base64url.
-fn random_token() -> String {
+pub(super) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What the store keeps of a refresh token.
-fn hash_token(token: &str) -> String {
+/// What the store keeps of a random token (a refresh token, a device cookie).
+pub(super) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -16,6 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use crate::app::{App, shell};
 use crate::auth::AuthService;
 use crate::auth::accounts::Accounts;
+use crate::auth::devices::Devices;
 use crate::auth::hashing_pool::HashingPool;
 use crate::auth::keyring::prepare_keyring;
 use crate::auth::sessions::Sessions;
@@ -61,6 +62,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         settings.password_hash_concurrency,
         settings.password_hash_queue,
     );
+    let devices = Devices::new(store.clone(), settings.device_cookie_lifetime());
     let auth = tokio::task::spawn_blocking({
         let (store, throttle) = (store.clone(), settings.throttle_policy());
         let accounts = Accounts::new(store.clone(), hasher);
@@ -73,11 +75,15 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
                 sessions,
                 throttle,
                 hashing,
+                devices,
             )
         }
     })
     .await
     .map_err(startup("cannot build the auth core"))?;
+    auth.learn_hash_kinds()
+        .await
+        .map_err(startup("cannot read the password hashes"))?;
     Ok(AppState {
         leptos_options: leptos_options(settings),
         auth: Arc::new(auth),
