@@ -104,14 +104,3 @@ fn send_and_hang_up(server: &TestServer, username: &str) {
     thread::sleep(Duration::from_millis(30));
     drop(stream);
 }
-
-/// An HTTP client whose connections come from `address` (any 127.0.0.0/8
-/// address is this machine).
-fn http_client_from(address: IpAddr) -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .no_proxy()
-        .local_address(address)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("HTTP client")
-}

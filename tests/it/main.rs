@@ -36,6 +36,7 @@ mod security_headers;
 mod server_functions;
 mod sessions;
 mod signing_keys;
+mod targeted_lockout;
 mod throttle;
 mod timing;
 mod token_endpoint;

@@ -9,14 +9,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// A call of the server function `name` with form fields `form`.
-fn call(server: &TestServer, name: &str, form: &[(&str, &str)]) -> RequestBuilder {
-    server
-        .client()
-        .post(server.url(&format!("/api/{name}")))
-        .form(form)
-}
-
 fn johndoe_server() -> TestServer {
     let server = TestServer::start();
     server.add_user("johndoe", "secret", &[]);
@@ -28,7 +20,8 @@ const JOHNDOE: [(&str, &str); 2] = [("username", "johndoe"), ("password", "secre
 #[test]
 fn a_login_from_this_sites_page_is_answered_and_never_cached() {
     let server = johndoe_server();
-    let answer = call(&server, "login", &JOHNDOE)
+    let answer = server
+        .server_fn("login", &JOHNDOE)
         .header("sec-fetch-site", "same-origin")
         .header(ORIGIN, format!("http://{}", server.addr()))
         .send()
@@ -38,7 +31,7 @@ fn a_login_from_this_sites_page_is_answered_and_never_cached() {
     let body: Value = answer.json().unwrap();
     assert!(body["access_token"].is_string(), "{body}");
     // A client that is no browser says neither, and is not refused for it.
-    let plain = call(&server, "login", &JOHNDOE).send().unwrap();
+    let plain = server.server_fn("login", &JOHNDOE).send().unwrap();
     assert_eq!(plain.status(), StatusCode::OK);
 }
 
@@ -53,20 +46,27 @@ fn calls_from_another_sites_page_are_refused() {
     };
     for site in ["cross-site", "same-site"] {
         refused(
-            call(&server, "login", &JOHNDOE).header("sec-fetch-site", site),
+            server
+                .server_fn("login", &JOHNDOE)
+                .header("sec-fetch-site", site),
             site,
         );
     }
     refused(
-        call(&server, "login", &JOHNDOE).header(ORIGIN, "https://evil.example"),
+        server
+            .server_fn("login", &JOHNDOE)
+            .header(ORIGIN, "https://evil.example"),
         "an Origin of another site",
     );
     refused(
-        call(&server, "registration_open", &[]).header("sec-fetch-site", "cross-site"),
+        server
+            .server_fn("registration_open", &[])
+            .header("sec-fetch-site", "cross-site"),
         "a call that needs no credential",
     );
     // The same call from this site is answered.
-    let same = call(&server, "login", &JOHNDOE)
+    let same = server
+        .server_fn("login", &JOHNDOE)
         .header(ORIGIN, format!("http://{}", server.addr()))
         .send()
         .unwrap();
@@ -76,13 +76,15 @@ fn calls_from_another_sites_page_are_refused() {
 #[test]
 fn http_basic_is_refused_where_a_token_is_taken() {
     let server = johndoe_server();
-    let basic = call(&server, "profile", &[])
+    let basic = server
+        .server_fn("profile", &[])
         .basic_auth("johndoe", Some("secret"))
         .send()
         .unwrap();
     assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
     let token = server.login("johndoe", "secret", None);
-    let bearer = call(&server, "profile", &[])
+    let bearer = server
+        .server_fn("profile", &[])
         .header(AUTHORIZATION, format!("Bearer {token}"))
         .send()
         .unwrap();
