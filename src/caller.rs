@@ -202,7 +202,7 @@ mod tests {
         assert!(device_cookie(&split).is_some());
         for garbage in [
             format!("{DEVICE_COOKIE_NAME}=short"),
-            format!("{DEVICE_COOKIE_NAME}"),
+            DEVICE_COOKIE_NAME.to_owned(),
             format!("latchkey-device={value}"),
             ";;;=".to_owned(),
         ] {

@@ -126,7 +126,7 @@ impl Devices {
                 replacing.map(TrustedDevice::hash),
             )
             .await?;
-        Ok(stored.then(|| IssuedDeviceCookie {
+        Ok(stored.then_some(IssuedDeviceCookie {
             cookie: DeviceCookie(value),
             lifetime: self.lifetime,
         }))

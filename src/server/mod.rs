@@ -130,6 +130,7 @@ fn router(state: AppState) -> Router {
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
 pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     let state = build_state(&settings).await?;
+    tokio::spawn(keep_learning_hash_kinds(state.auth.clone()));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
@@ -142,6 +143,23 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     // throttle keys on.
     listener::serve(listener, app, &settings, shutdown_signal()).await;
     Ok(())
+}
+
+/// How often the auth core looks for kinds of password hash it has not timed yet
+/// (`latchkey user import` may add some while the server runs).
+const HASH_KINDS_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Times the kinds of password hash added to the store since the last look, so a
+/// kind imported while the server runs paces failed logins within a minute.
+async fn keep_learning_hash_kinds(auth: Arc<AuthService>) {
+    let mut every = tokio::time::interval(HASH_KINDS_REFRESH);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(e) = auth.learn_hash_kinds().await {
+            tracing::warn!(error = %e, "could not read the password hashes");
+        }
+    }
 }
 
 async fn shutdown_signal() {
