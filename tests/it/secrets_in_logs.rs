@@ -1,8 +1,11 @@
 //! Secrets never reach the log: with the most verbose logging, a session's worth of
 //! logins, refreshes, failures, sign-ups and revocations leaves no password, token,
-//! refresh token, signing key or password hash in what the server printed.
+//! refresh token, signing key, password hash or device cookie in what the server
+//! printed.
 
-use crate::support::{Auth, SHARED_KEY, TestServer, parts};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::support::{Auth, Browser, SHARED_KEY, TestServer, parts};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -61,6 +64,12 @@ fn the_debug_log_holds_no_secret() {
         .form(&[("token", renewed_refresh.as_str())])
         .send()
         .unwrap();
+    // A browser signs in twice: with no device cookie, then with the one it got.
+    let mut browser = Browser::at(&server, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!(browser.sign_in("nina", password), StatusCode::OK);
+    let first_cookie = browser.cookie.clone().expect("a device cookie");
+    assert_eq!(browser.sign_in("nina", password), StatusCode::OK);
+    let second_cookie = browser.cookie.clone().expect("a device cookie");
     let hash = server.stored_password_hash("nina").expect("nina's hash");
     server.stop();
 
@@ -76,6 +85,8 @@ fn the_debug_log_holds_no_secret() {
         ("the renewed refresh token", renewed_refresh.as_str()),
         ("the signing key", SHARED_KEY),
         ("the password hash", hash.as_str()),
+        ("the device cookie", first_cookie.as_str()),
+        ("the renewed device cookie", second_cookie.as_str()),
     ] {
         assert!(!log.contains(secret), "{name} is in the log");
     }
