@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::keyring::KeyAlgorithm;
 use crate::auth::password::{HashingParametersError, PasswordHasher};
+use crate::auth::rate_limit::RatePolicy;
 use crate::auth::sessions::SessionPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
@@ -51,6 +52,8 @@ pub(crate) struct Settings {
     pub session_max_days: u64,
     /// Seconds at most between two reads of the signing keys from the database.
     pub keyring_refresh_seconds: u64,
+    /// Seconds between two deletions of ended and expired sessions.
+    pub session_cleanup_seconds: u64,
     /// Failed logins after which an account is blocked for a while.
     pub throttle_account_failures: u32,
     /// Failed logins after which a client address is blocked for a while.
@@ -67,10 +70,21 @@ pub(crate) struct Settings {
     pub throttle_reset_minutes: u64,
     /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Refresh grants a minute per session (refresh family).
+    pub refresh_session_per_minute: u32,
+    /// Refresh grants a minute per client address (IPv6: per /64).
+    pub refresh_address_per_minute: u32,
+    /// Sign-ups an hour per client address (IPv6: per /64).
+    pub signup_address_per_hour: u32,
     /// Password hashes computed at once; 0 means one per CPU core.
     pub password_hash_concurrency: usize,
     /// Logins that may wait for a hashing slot; more are answered 503.
     pub password_hash_queue: usize,
+    /// Sign-up hashes (and password strength estimates) computed at once, apart
+    /// from the logins' slots.
+    pub signup_hash_concurrency: usize,
+    /// Sign-ups that may wait for their slot; more are answered 503.
+    pub signup_hash_queue: usize,
     /// Argon2id memory cost of new password hashes, in KiB.
     pub argon2_memory_kib: u32,
     /// Argon2id time cost (passes) of new password hashes.
@@ -109,6 +123,7 @@ impl Default for Settings {
             refresh_token_days: 14,
             session_max_days: 30,
             keyring_refresh_seconds: 30,
+            session_cleanup_seconds: 300,
             throttle_account_failures: 5,
             throttle_address_failures: 20,
             throttle_device_failures: 3,
@@ -117,8 +132,13 @@ impl Default for Settings {
             throttle_max_seconds: 900,
             throttle_reset_minutes: 720,
             trusted_proxies: Vec::new(),
+            refresh_session_per_minute: 10,
+            refresh_address_per_minute: 300,
+            signup_address_per_hour: 20,
             password_hash_concurrency: 0,
             password_hash_queue: 32,
+            signup_hash_concurrency: 1,
+            signup_hash_queue: 32,
             argon2_memory_kib: 65536,
             argon2_iterations: 3,
             argon2_parallelism: 4,
@@ -156,6 +176,20 @@ impl Settings {
             max_lifetime: DAY.saturating_mul(saturating_u32(self.session_max_days)),
             keyring_refresh: Duration::from_secs(self.keyring_refresh_seconds),
         }
+    }
+
+    /// The request rates of refresh grants and sign-ups.
+    pub(crate) fn rate_policy(&self) -> RatePolicy {
+        RatePolicy {
+            refresh_per_session_minute: self.refresh_session_per_minute,
+            refresh_per_address_minute: self.refresh_address_per_minute,
+            signup_per_address_hour: self.signup_address_per_hour,
+        }
+    }
+
+    /// How often ended and expired sessions are deleted.
+    pub(crate) fn session_cleanup_interval(&self) -> Duration {
+        Duration::from_secs(self.session_cleanup_seconds)
     }
 
     /// How hard the login throttle is.
@@ -285,9 +319,18 @@ impl Settings {
                 "throttle_base_seconds must be at least 1 and at most throttle_max_seconds".into(),
             ));
         }
-        if self.keyring_refresh_seconds == 0 {
+        if self.keyring_refresh_seconds == 0 || self.session_cleanup_seconds == 0 {
             return Err(ConfigError(
-                "keyring_refresh_seconds must be at least 1".into(),
+                "keyring_refresh_seconds and session_cleanup_seconds must be at least 1".into(),
+            ));
+        }
+        if self.refresh_session_per_minute == 0
+            || self.refresh_address_per_minute == 0
+            || self.signup_address_per_hour == 0
+            || self.signup_hash_concurrency == 0
+        {
+            return Err(ConfigError(
+                "refresh_session_per_minute, refresh_address_per_minute, signup_address_per_hour and signup_hash_concurrency must be at least 1".into(),
             ));
         }
         if self.throttle_reset_minutes == 0 {

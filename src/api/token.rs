@@ -48,7 +48,7 @@ pub(crate) struct TokenRequest {
         (status = 401, description = "Incorrect username or password", body = ErrorBody),
         (status = 413, description = "Request body too large", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ValidationErrorBody),
-        (status = 429, description = "Too many failed logins for this account or client; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this account or client, or too many refresh grants for this session or client; see Retry-After", body = ErrorBody),
         (status = 503, description = "Too many logins at once; see Retry-After", body = ErrorBody),
     )
 )]
@@ -68,7 +68,7 @@ pub(crate) async fn login_for_access_token(
             )
             .await?
         }
-        Grant::RefreshToken(token) => auth.refresh(token, &form.scope).await?,
+        Grant::RefreshToken(token) => auth.refresh(token, &form.scope, caller.client).await?,
     };
     let mut response = Json(TokenResponse::from(tokens)).into_response();
     let headers = response.headers_mut();

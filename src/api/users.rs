@@ -63,7 +63,8 @@ pub(crate) async fn read_system_status(_caller: Authorized<AnyUser>) -> Json<Sta
         (status = 403, description = "Self-registration is disabled", body = ErrorBody),
         (status = 409, description = "Username already registered", body = ErrorBody),
         (status = 422, description = "A field breaks a rule (e.g. the password is too easy to guess)", body = ValidationErrorBody),
-        (status = 429, description = "Too many failed attempts from this client; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups or failed attempts from this client; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many sign-ups at once; see Retry-After", body = ErrorBody),
     )
 )]
 pub(crate) async fn create_user(

@@ -29,6 +29,12 @@ pub(crate) enum AppError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// Too many requests (sign-ups, renewals) from this browser or network.
+    #[error("Too many requests. Try again in {retry_after} seconds.")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The input breaks a rule; `field` names the form field at fault, if one is.
     #[error("{message}")]
     Invalid {
@@ -103,6 +109,9 @@ mod from_core {
                 },
                 AuthError::TooManyAttempts { retry_after } => {
                     AppError::TooManyAttempts { retry_after }
+                }
+                AuthError::TooManyRequests { retry_after } => {
+                    AppError::TooManyRequests { retry_after }
                 }
                 AuthError::Busy => AppError::Busy,
                 AuthError::Store(_) => AppError::Server,

@@ -45,10 +45,10 @@ pub(crate) async fn login(username: String, password: String) -> Result<TokenRes
 #[server(prefix = "/api", endpoint = "refresh", client = BearerClient)]
 pub(crate) async fn refresh(refresh_token: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
-    let (state, _) = request()?;
+    let (state, caller) = request()?;
     let tokens = state
         .auth
-        .refresh(&refresh_token, "")
+        .refresh(&refresh_token, "", caller.client)
         .await
         .map_err(reply)?;
     never_cache();

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::error::CoreError;
-use super::password::{PasswordHash, PasswordHasher, run_blocking};
+use super::password::{PasswordHash, PasswordHasher};
 use super::scope::ScopeSet;
 use crate::model::NewAccount;
 use crate::rules::{Field, Violation, check_email, check_full_name, check_username};
@@ -102,18 +102,15 @@ impl Accounts {
 
     /// `account`, normalised, if it meets every rule of self-registration: the
     /// shared rules, and a password that is not common or easy to guess. The
-    /// username's availability is not checked.
-    pub(crate) async fn check_sign_up(account: NewAccount) -> Result<NewAccount, AccountError> {
-        // zxcvbn's estimate is CPU work like hashing: keep it off the executor.
-        run_blocking(move || {
-            let account = account.normalized();
-            if let Some(broken) = account.violations().into_iter().next() {
-                return Err(broken.into());
-            }
-            check_guessability(&account)?;
-            Ok(account)
-        })
-        .await
+    /// username's availability is not checked. CPU work (zxcvbn's estimate): run
+    /// it off the executor.
+    pub(crate) fn check_sign_up(account: NewAccount) -> Result<NewAccount, AccountError> {
+        let account = account.normalized();
+        if let Some(broken) = account.violations().into_iter().next() {
+            return Err(broken.into());
+        }
+        check_guessability(&account)?;
+        Ok(account)
     }
 
     /// `account`, normalised, if its username, email and full name meet the rules
@@ -171,14 +168,17 @@ impl Accounts {
             .await?)
     }
 
-    /// Replaces the hash of `username`'s unchanged password by one with the current
-    /// parameters (after a login): their sessions stay.
+    /// Replaces the hash of `user`'s unchanged password by one with the current
+    /// parameters (after a login): their sessions stay. Nothing is stored if the
+    /// credentials changed since `user` was read: false then.
     pub(crate) async fn upgrade_hash(
         &self,
-        username: &str,
+        user: &UserRecord,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
-        self.store.set_password_hash(username, hash).await
+        self.store
+            .upgrade_password_hash(&user.username, user.credentials_version, hash)
+            .await
     }
 
     /// Disables or enables `username`; disabling ends their sessions. Returns how

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::sessions::{hash_token, random_token};
+use super::sessions::{hash_token, random_value};
 use crate::clock::{seconds, unix_now};
 use crate::store::{NewDeviceCookie, Store, StoreError};
 
@@ -112,7 +112,7 @@ impl Devices {
         username: &str,
         replacing: Option<&TrustedDevice>,
     ) -> Result<Option<IssuedDeviceCookie>, StoreError> {
-        let value = random_token();
+        let value = random_value(32);
         let now = unix_now();
         let stored = self
             .store
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn only_values_latchkey_could_have_issued_are_looked_up() {
-        let issued = random_token();
+        let issued = random_value(32);
         assert!(DeviceCookie::presented(&issued).is_some());
         for bad in [
             "",
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_value() {
-        let cookie = DeviceCookie::presented(&random_token()).unwrap();
+        let cookie = DeviceCookie::presented(&random_value(32)).unwrap();
         assert_eq!(format!("{cookie:?}"), "DeviceCookie([redacted])");
     }
 }

@@ -1,6 +1,7 @@
 //! Why the auth core refused a request, and what HTTP says about it.
 
 use super::hashing_pool::Busy;
+use super::rate_limit::OverRate;
 use super::scope::UnknownScope;
 use super::throttle::ThrottleError;
 use crate::store::StoreError;
@@ -56,6 +57,13 @@ pub(crate) enum AuthError {
         /// Seconds until the block ends.
         retry_after: u64,
     },
+    /// The client or the session makes requests faster than its allowance (refresh
+    /// grants, sign-ups).
+    #[error("Too many requests, retry later")]
+    TooManyRequests {
+        /// Seconds until a request is allowed again.
+        retry_after: u64,
+    },
     /// Every password-hashing slot is taken and the queue is full.
     #[error("Server busy, retry later")]
     Busy,
@@ -73,7 +81,7 @@ impl CoreError for AuthError {
             | AuthError::NotEnoughPermissions { .. }
             | AuthError::BadBasic => 401,
             AuthError::InactiveUser | AuthError::UnknownScope(_) | AuthError::InvalidGrant => 400,
-            AuthError::TooManyAttempts { .. } => 429,
+            AuthError::TooManyAttempts { .. } | AuthError::TooManyRequests { .. } => 429,
             AuthError::Busy => 503,
             AuthError::Store(_) => 500,
         }
@@ -104,6 +112,7 @@ impl AuthError {
             | AuthError::UnknownScope(_)
             | AuthError::InvalidGrant
             | AuthError::TooManyAttempts { .. }
+            | AuthError::TooManyRequests { .. }
             | AuthError::Busy
             | AuthError::Store(_) => None,
         }
@@ -112,7 +121,8 @@ impl AuthError {
     /// Seconds the client should wait before trying again (`Retry-After`), if any.
     pub(crate) fn retry_after(&self) -> Option<u64> {
         match self {
-            AuthError::TooManyAttempts { retry_after } => Some(*retry_after),
+            AuthError::TooManyAttempts { retry_after }
+            | AuthError::TooManyRequests { retry_after } => Some(*retry_after),
             AuthError::Busy => Some(1),
             _ => None,
         }
@@ -126,6 +136,14 @@ impl From<ThrottleError> for AuthError {
                 retry_after: blocked.retry_after,
             },
             ThrottleError::Store(e) => AuthError::Store(e),
+        }
+    }
+}
+
+impl From<OverRate> for AuthError {
+    fn from(over: OverRate) -> Self {
+        AuthError::TooManyRequests {
+            retry_after: over.retry_after,
         }
     }
 }

@@ -64,6 +64,16 @@ impl HashingPool {
     }
 }
 
+/// The hashing slots of logins and those of sign-ups, apart: a flood of sign-ups
+/// fills its own slots and queue, never the logins'.
+#[derive(Clone)]
+pub(crate) struct Hashing {
+    /// For password checks (logins, HTTP Basic) and hash upgrades.
+    pub logins: HashingPool,
+    /// For sign-ups: the password strength estimate and the new hash.
+    pub sign_ups: HashingPool,
+}
+
 /// Leaves the queue when dropped, also when the waiting request is cancelled.
 struct LeaveQueue<'a>(&'a AtomicUsize);
 

@@ -110,7 +110,7 @@ impl PasswordCheck {
         self.throttle.forget(guard).await?;
         self.throttle.release(address).await?;
         if verdict == Verdict::MatchNeedsRehash && !user.disabled {
-            self.rehash(&user.username, password).await;
+            self.rehash(&user, password).await;
         }
         Ok(Some(CheckedLogin { user, device }))
     }
@@ -162,14 +162,20 @@ impl PasswordCheck {
         Ok((verdict, started))
     }
 
-    async fn rehash(&self, username: &str, password: &str) {
+    /// Stores a hash of `user`'s password with the current parameters, unless the
+    /// password changed since `user` was read.
+    async fn rehash(&self, user: &UserRecord, password: &str) {
+        let username = user.username.as_str();
         let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
         let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
             // Busy: the old hash still verifies; the upgrade waits for the next login.
             return;
         };
-        match self.accounts.upgrade_hash(username, &hash).await {
-            Ok(_) => tracing::info!(username, "password hash upgraded to the current parameters"),
+        match self.accounts.upgrade_hash(user, &hash).await {
+            Ok(true) => {
+                tracing::info!(username, "password hash upgraded to the current parameters")
+            }
+            Ok(false) => tracing::info!(username, "password changed meanwhile: no hash upgrade"),
             Err(e) => {
                 tracing::warn!(username, error = %e, "could not store the upgraded password hash")
             }

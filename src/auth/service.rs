@@ -4,16 +4,18 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::accounts::{AccountError, Accounts, CredentialChange};
 use super::credentials::Credentials;
 use super::devices::{DeviceCookie, Devices, IssuedDeviceCookie};
 use super::error::AuthError;
-use super::hashing_pool::HashingPool;
+use super::hashing_pool::Hashing;
 use super::password_check::{CheckedLogin, PasswordCheck};
+use super::rate_limit::{RateLimit, RatePolicy};
 use super::scope::{Scope, ScopeSet};
-use super::sessions::{SessionTokens, Sessions};
-use super::throttle::{Subject, Throttle, ThrottlePolicy};
+use super::sessions::{SessionTokens, Sessions, refresh_family};
+use super::throttle::{Subject, Throttle, ThrottlePolicy, network_of};
 use crate::model::NewAccount;
 use crate::store::{Store, StoreError, UserRecord};
 
@@ -60,6 +62,15 @@ impl Requirement {
     }
 }
 
+/// How logins are throttled and how long browsers are trusted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoginPolicy {
+    /// The login throttle.
+    pub throttle: ThrottlePolicy,
+    /// How long a device cookie stays good.
+    pub device_cookie_lifetime: Duration,
+}
+
 /// Someone the auth core let in, and the scopes their credential grants.
 #[derive(Debug, Clone)]
 pub(crate) struct Principal {
@@ -78,7 +89,8 @@ pub(crate) struct AuthService {
     registration_open: bool,
     sessions: Sessions,
     throttle: Throttle,
-    hashing: HashingPool,
+    hashing: Hashing,
+    rates: Rates,
     passwords: PasswordCheck,
 }
 
@@ -90,16 +102,17 @@ impl AuthService {
         accounts: Accounts,
         registration_open: bool,
         sessions: Sessions,
-        throttle: ThrottlePolicy,
-        hashing: HashingPool,
-        devices: Devices,
+        login: LoginPolicy,
+        hashing: Hashing,
+        rates: RatePolicy,
     ) -> Self {
-        let throttle = Throttle::new(store, throttle);
+        let devices = Devices::new(store.clone(), login.device_cookie_lifetime);
+        let throttle = Throttle::new(store, login.throttle);
         Self {
             passwords: PasswordCheck::new(
                 accounts.clone(),
                 throttle.clone(),
-                hashing.clone(),
+                hashing.logins.clone(),
                 devices,
             ),
             throttle,
@@ -107,14 +120,32 @@ impl AuthService {
             registration_open,
             sessions,
             hashing,
+            rates: Rates::new(rates),
         }
     }
 
     /// Times a password check against every kind of hash the store holds, so
     /// failed logins take the same time from the first one on (see
-    /// `failure_pace`). The server calls this before it serves.
+    /// `failure_pace`). The server calls this before it serves, and now and then.
     pub(crate) async fn learn_hash_kinds(&self) -> Result<(), StoreError> {
         self.passwords.learn_hash_kinds().await
+    }
+
+    /// Deletes what has ended: sessions (with their refresh tokens), forgotten
+    /// login failures, and the rate counts of idle clients. Every instance calls
+    /// this now and then.
+    pub(crate) async fn clean_up(&self) {
+        match self.sessions.delete_ended().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "ended sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete ended sessions"),
+        }
+        match self.throttle.delete_forgotten().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "forgotten login failures deleted"),
+            Err(e) => tracing::warn!(error = %e, "could not delete forgotten login failures"),
+        }
+        self.rates.forget_idle();
     }
 
     /// The sessions.
@@ -195,34 +226,53 @@ impl AuthService {
         } else {
             requested.intersection(&user.scopes)
         };
-        let tokens = self.sessions.start(&user.username, &granted).await?;
+        let tokens = self.sessions.start(user, &granted).await?;
         Ok((tokens, checked))
     }
 
-    /// The OAuth2 refresh grant: a new access token (with the requested scopes of
-    /// the session's, all of them if none are asked) and a new refresh token.
+    /// The OAuth2 refresh grant: a new access token and a new refresh token. The
+    /// access token grants the requested scopes (all if none are asked) of those
+    /// the session was granted and the user is still allowed.
+    /// Refused (429) beyond the refresh rates of `client` and of the session.
     pub(crate) async fn refresh(
         &self,
         refresh_token: &str,
         requested_scope: &str,
+        client: IpAddr,
     ) -> Result<SessionTokens, AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
-        let (session, tokens) = self.sessions.refresh(refresh_token, &requested).await?;
-        let user = self.accounts.find(&session.username).await?;
-        if user.as_ref().is_none_or(|user| user.disabled) {
+        self.rates.refresh_by_address.check(&network_of(client))?;
+        if let Some(family) = refresh_family(refresh_token) {
+            self.rates.refresh_by_session.check(&family.to_owned())?;
+        }
+        let (session, refresh_token) = self.sessions.rotate(refresh_token).await?;
+        let Some(user) = self.accounts.find(&session.username).await? else {
+            return Err(AuthError::InvalidGrant);
+        };
+        if user.disabled {
             // Disabling ended the sessions already; this one was started in between.
             self.accounts
                 .end_sessions(&session.username, CredentialChange::Disabled)
                 .await?;
             return Err(AuthError::InvalidGrant);
         }
-        Ok(tokens)
+        let allowed = session.scopes.intersection(&user.scopes);
+        let scopes = if requested.is_empty() {
+            allowed
+        } else {
+            requested.intersection(&allowed)
+        };
+        Ok(SessionTokens {
+            access: self.sessions.issue(&session, &scopes).await,
+            refresh_token,
+        })
     }
 
     /// Self-registration: creates an account after checking every rule for it,
     /// granting it all scopes. A taken username counts as a failed login of
     /// `client`, so sign-up tells which usernames exist no faster than the
-    /// throttle allows.
+    /// throttle allows. Sign-ups are limited per client network, and their CPU
+    /// work (strength estimate, hash) runs in slots of their own.
     pub(crate) async fn register(
         &self,
         account: NewAccount,
@@ -231,16 +281,28 @@ impl AuthService {
         if !self.registration_open {
             return Err(AccountError::RegistrationClosed);
         }
+        self.rates
+            .sign_up_by_address
+            .check(&network_of(client))
+            .map_err(AuthError::from)?;
         let address = Subject::Address(client);
         self.throttle
             .reserve(&[address])
             .await
             .map_err(AuthError::from)?;
-        let account = match Accounts::check_sign_up(account).await {
+        // The strength estimate is CPU work like a hash: it waits for a sign-up slot.
+        let checked = self
+            .hashing
+            .sign_ups
+            .run(move || Accounts::check_sign_up(account))
+            .await
+            .map_err(|busy| AccountError::from(AuthError::from(busy)))
+            .and_then(|checked| checked);
+        let account = match checked {
             Ok(account) => account,
-            Err(broken) => {
+            Err(refused) => {
                 self.throttle.release(address).await?;
-                return Err(broken);
+                return Err(refused);
             }
         };
         if self.accounts.find(&account.username).await?.is_some() {
@@ -251,6 +313,7 @@ impl AuthService {
         let password_hash = {
             let (hasher, password) = (self.accounts.hasher().clone(), account.password.clone());
             self.hashing
+                .sign_ups
                 .run(move || hasher.hash(&password))
                 .await
                 .map_err(AuthError::from)?
@@ -281,7 +344,9 @@ impl AuthService {
                     .ok_or_else(invalid)?;
                 let user = self.accounts.find(&claims.sub).await?.ok_or_else(invalid)?;
                 Principal {
-                    scopes: claims.scope_set(),
+                    // A scope the user has lost since the token was issued is lost
+                    // at once.
+                    scopes: claims.scope_set().intersection(&user.scopes),
                     session_id: Some(claims.sid),
                     user,
                 }
@@ -310,5 +375,29 @@ impl AuthService {
             return Err(AuthError::InactiveUser);
         }
         Ok(principal)
+    }
+}
+
+/// The request rates the auth core keeps, per instance.
+#[derive(Clone)]
+struct Rates {
+    refresh_by_address: RateLimit<IpAddr>,
+    refresh_by_session: RateLimit<String>,
+    sign_up_by_address: RateLimit<IpAddr>,
+}
+
+impl Rates {
+    fn new(policy: RatePolicy) -> Self {
+        Self {
+            refresh_by_address: RateLimit::per_minute(policy.refresh_per_address_minute),
+            refresh_by_session: RateLimit::per_minute(policy.refresh_per_session_minute),
+            sign_up_by_address: RateLimit::per_hour(policy.signup_per_address_hour),
+        }
+    }
+
+    fn forget_idle(&self) {
+        self.refresh_by_address.forget_idle();
+        self.refresh_by_session.forget_idle();
+        self.sign_up_by_address.forget_idle();
     }
 }

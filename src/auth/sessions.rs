@@ -1,9 +1,14 @@
 //! Sessions: what a login starts and logout ends. Each session has one live
-//! refresh token at a time — an opaque random value, stored only as its SHA-256 —
-//! and its access tokens name it (`sid`), so ending it refuses them everywhere.
+//! refresh token at a time, and its access tokens name it (`sid`), so ending it
+//! refuses them everywhere.
 //!
-//! A refresh token is spent when used and replaced by a new one (rotation).
-//! Presenting a spent one means it was copied: the whole session is ended.
+//! A refresh token reads `<family>.<secret>`, 128 and 256 random bits. The
+//! family is the session's and stays the same from token to token; the store
+//! keeps only the SHA-256 of the current token. A refresh token is spent when
+//! used and replaced by a new one (rotation). Presenting a token of a known
+//! family that is not the current one means it was copied: the whole session is
+//! ended. So reuse is recognised for as long as the session lives, and nothing is
+//! kept of spent tokens.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -20,7 +25,10 @@ use super::scope::ScopeSet;
 use super::token::{IssuedToken, TokenClaims, TokenError, TokenSigner};
 use crate::clock::{seconds, unix_now};
 use crate::model::TokenResponse;
-use crate::store::{NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, Store, StoreError};
+use crate::store::{
+    NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, Store, StoreError,
+    UserRecord,
+};
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,87 +99,94 @@ impl Sessions {
         self.signer.keyring().jwks()
     }
 
-    /// Starts a session for `username` granting `scopes`.
+    /// Starts a session for `user`, as read by the password check, granting
+    /// `scopes`. Refused if the user's credentials changed since, or the user was
+    /// disabled or deleted: a login in flight cannot outlive a password change.
     pub(crate) async fn start(
         &self,
-        username: &str,
+        user: &UserRecord,
         scopes: &ScopeSet,
     ) -> Result<SessionTokens, AuthError> {
         self.reload_keyring(self.policy.keyring_refresh).await;
         let now = unix_now();
-        let id = random_token();
+        let id = random_value(32);
         let expires_at = now.saturating_add(seconds(self.policy.max_lifetime));
-        let refresh_token = random_token();
-        let hash = hash_token(&refresh_token);
+        let refresh = RefreshToken::new(random_value(16));
         let created = self
             .store
             .create_session(
                 NewSession {
                     id: &id,
-                    username,
+                    username: &user.username,
+                    credentials_version: user.credentials_version,
                     scopes,
                     created_at: now,
                     expires_at,
                 },
+                &refresh.family,
                 NewRefreshToken {
-                    hash: &hash,
+                    hash: &refresh.hash(),
                     expires_at: self.refresh_end(now).min(expires_at),
                 },
             )
             .await?;
         if !created {
-            // The user was deleted while logging in.
             return Err(AuthError::IncorrectLogin);
         }
         Ok(SessionTokens {
-            access: self.signer.issue(username, &id, scopes),
-            refresh_token,
+            access: self.signer.issue(&user.username, &id, scopes),
+            refresh_token: refresh.token,
         })
     }
 
-    /// Swaps a refresh token for a new access token and a new refresh token.
-    /// Returns the session and the tokens; the caller checks the user.
-    pub(crate) async fn refresh(
+    /// Spends a refresh token: returns its session and the session's next refresh
+    /// token. The caller checks the user, then [`Self::issue`]s the access token.
+    pub(crate) async fn rotate(
         &self,
         refresh_token: &str,
-        requested: &ScopeSet,
-    ) -> Result<(SessionRecord, SessionTokens), AuthError> {
-        self.reload_keyring(self.policy.keyring_refresh).await;
+    ) -> Result<(SessionRecord, String), AuthError> {
         let now = unix_now();
-        let next = random_token();
-        let next_hash = hash_token(&next);
+        let presented = RefreshToken::key_of(refresh_token);
+        // A token without a family (issued before families existed) gets one now.
+        let family = presented.family.clone().unwrap_or_else(|| random_value(16));
+        let next = RefreshToken::new(family);
         let outcome = self
             .store
             .rotate_refresh_token(
-                &hash_token(refresh_token),
+                &presented,
                 now,
+                &next.family,
                 NewRefreshToken {
-                    hash: &next_hash,
+                    hash: &next.hash(),
                     expires_at: self.refresh_end(now),
                 },
             )
             .await?;
-        let session = match outcome {
-            RefreshOutcome::Rotated(session) => session,
+        match outcome {
+            RefreshOutcome::Rotated(session) => Ok((session, next.token)),
             RefreshOutcome::Reused => {
                 tracing::warn!("a spent refresh token was presented again: its session is ended");
-                return Err(AuthError::InvalidGrant);
+                Err(AuthError::InvalidGrant)
             }
-            RefreshOutcome::Invalid => return Err(AuthError::InvalidGrant),
-        };
-        let scopes = if requested.is_empty() {
-            session.scopes.clone()
-        } else {
-            requested.intersection(&session.scopes)
-        };
-        let access = self.signer.issue(&session.username, &session.id, &scopes);
-        Ok((
-            session,
-            SessionTokens {
-                access,
-                refresh_token: next,
-            },
-        ))
+            RefreshOutcome::Invalid => Err(AuthError::InvalidGrant),
+        }
+    }
+
+    /// An access token of `session` granting `scopes`.
+    pub(crate) async fn issue(&self, session: &SessionRecord, scopes: &ScopeSet) -> IssuedToken {
+        self.reload_keyring(self.policy.keyring_refresh).await;
+        self.signer.issue(&session.username, &session.id, scopes)
+    }
+
+    /// Deletes sessions that ended or expired, and what belongs to them; returns
+    /// how many. (Access tokens outlive their refresh token by at most their own
+    /// lifetime, so a session is kept that much longer.)
+    pub(crate) async fn delete_ended(&self) -> Result<u64, StoreError> {
+        let now = unix_now();
+        let access_lifetime = seconds(self.signer.access_lifetime());
+        self.store
+            .delete_ended_sessions(now, now.saturating_sub(access_lifetime))
+            .await
     }
 
     /// The claims of an access token whose signature, claims and session are live;
@@ -214,7 +229,7 @@ impl Sessions {
             Ok(claims) => Some(claims.sid),
             Err(_) => {
                 self.store
-                    .session_of_refresh_token(&hash_token(token))
+                    .session_of_refresh_token(&RefreshToken::key_of(token))
                     .await?
             }
         };
@@ -259,11 +274,46 @@ impl Sessions {
     }
 }
 
-/// 256 random bits, base64url.
-pub(super) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+/// `bytes` random bytes, base64url.
+pub(super) fn random_value(bytes: usize) -> String {
+    let mut value = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut value);
+    URL_SAFE_NO_PAD.encode(value)
+}
+
+/// A refresh token being issued: `<family>.<secret>`.
+struct RefreshToken {
+    family: String,
+    token: String,
+}
+
+impl RefreshToken {
+    /// A new token of `family`, with a fresh 256-bit secret.
+    fn new(family: String) -> Self {
+        let token = format!("{family}.{}", random_value(32));
+        Self { family, token }
+    }
+
+    /// What the store keeps of it.
+    fn hash(&self) -> String {
+        hash_token(&self.token)
+    }
+
+    /// How the store finds a presented token. (Base64url has no `.`.)
+    fn key_of(presented: &str) -> RefreshKey {
+        RefreshKey {
+            family: refresh_family(presented).map(str::to_owned),
+            hash: hash_token(presented),
+        }
+    }
+}
+
+/// The family a presented refresh token names, if it names one.
+pub(crate) fn refresh_family(presented: &str) -> Option<&str> {
+    presented
+        .split_once('.')
+        .map(|(family, _)| family)
+        .filter(|family| !family.is_empty())
 }
 
 /// What the store keeps of a random token (a refresh token, a device cookie).

@@ -86,8 +86,9 @@ impl Subject<'_> {
     }
 }
 
-/// The address itself for IPv4 (also when IPv4-mapped), the /64 network for IPv6.
-fn network_of(ip: IpAddr) -> IpAddr {
+/// The address itself for IPv4 (also when IPv4-mapped), the /64 network for IPv6:
+/// how clients are told apart, as one host usually has a whole IPv6 /64.
+pub(crate) fn network_of(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
@@ -171,6 +172,14 @@ impl Throttle {
     /// Takes back the reserved attempt of `subject`: it was not a failure.
     pub(crate) async fn release(&self, subject: Subject<'_>) -> Result<(), StoreError> {
         self.store.uncount_attempt(&subject.key()).await
+    }
+
+    /// Deletes the counts that are forgotten already (no failure for the reset
+    /// period); returns how many.
+    pub(crate) async fn delete_forgotten(&self) -> Result<u64, StoreError> {
+        self.store
+            .forget_failures_before(self.forget_before(unix_now()))
+            .await
     }
 
     /// Forgets every failure of `subject` (an account whose password was right).

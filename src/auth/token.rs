@@ -137,6 +137,11 @@ impl TokenSigner {
             .clone()
     }
 
+    /// How long an access token it issues is valid.
+    pub(crate) fn access_lifetime(&self) -> Duration {
+        self.policy.lifetime
+    }
+
     /// Uses `keyring` from now on.
     pub(crate) fn replace_keyring(&self, keyring: Keyring) {
         *self

@@ -14,13 +14,12 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
-use crate::auth::AuthService;
 use crate::auth::accounts::Accounts;
-use crate::auth::devices::Devices;
-use crate::auth::hashing_pool::HashingPool;
+use crate::auth::hashing_pool::{Hashing, HashingPool};
 use crate::auth::keyring::prepare_keyring;
 use crate::auth::sessions::Sessions;
 use crate::auth::token::TokenSigner;
+use crate::auth::{AuthService, LoginPolicy};
 use crate::items::Items;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -58,24 +57,30 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         TokenSigner::new(keyring, token_policy),
         settings.session_policy(),
     );
-    let hashing = HashingPool::new(
-        settings.password_hash_concurrency,
-        settings.password_hash_queue,
-    );
-    let devices = Devices::new(store.clone(), settings.device_cookie_lifetime());
+    let hashing = Hashing {
+        logins: HashingPool::new(
+            settings.password_hash_concurrency,
+            settings.password_hash_queue,
+        ),
+        sign_ups: HashingPool::new(settings.signup_hash_concurrency, settings.signup_hash_queue),
+    };
+    let login = LoginPolicy {
+        throttle: settings.throttle_policy(),
+        device_cookie_lifetime: settings.device_cookie_lifetime(),
+    };
     let auth = tokio::task::spawn_blocking({
-        let (store, throttle) = (store.clone(), settings.throttle_policy());
+        let store = store.clone();
         let accounts = Accounts::new(store.clone(), hasher);
-        let registration_open = settings.self_registration;
+        let (registration_open, rates) = (settings.self_registration, settings.rate_policy());
         move || {
             AuthService::new(
                 store,
                 accounts,
                 registration_open,
                 sessions,
-                throttle,
+                login,
                 hashing,
-                devices,
+                rates,
             )
         }
     })
@@ -130,6 +135,10 @@ fn router(state: AppState) -> Router {
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
 pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     let state = build_state(&settings).await?;
+    tokio::spawn(clean_up_periodically(
+        state.auth.clone(),
+        settings.session_cleanup_interval(),
+    ));
     tokio::spawn(keep_learning_hash_kinds(state.auth.clone()));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
@@ -159,6 +168,17 @@ async fn keep_learning_hash_kinds(auth: Arc<AuthService>) {
         if let Err(e) = auth.learn_hash_kinds().await {
             tracing::warn!(error = %e, "could not read the password hashes");
         }
+    }
+}
+
+/// Deletes ended sessions and idle rate counts every `interval`, so no table or
+/// map grows with sessions that can no longer be used.
+async fn clean_up_periodically(auth: Arc<AuthService>, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        auth.clean_up().await;
     }
 }
 

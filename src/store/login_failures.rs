@@ -35,4 +35,7 @@ pub(crate) trait LoginFailureStore: Send + Sync {
     async fn uncount_attempt(&self, key: &str) -> Result<(), StoreError>;
     /// Forgets the failures of `key`.
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
+    /// Forgets every count whose latest failure is older than `before`; returns
+    /// how many.
+    async fn forget_failures_before(&self, before: i64) -> Result<u64, StoreError>;
 }

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
 pub(crate) use self::sessions::{
-    NewRefreshToken, NewSession, RefreshOutcome, SessionRecord, SessionStore,
+    NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
 pub(crate) use self::signing_keys::{SigningKeyStore, StoredKey};
 pub(crate) use self::sqlite::SqliteStore;
@@ -33,6 +33,8 @@ pub(crate) struct UserRecord {
     pub password_hash: PasswordHash,
     /// The scopes this user may be granted.
     pub scopes: ScopeSet,
+    /// Goes up whenever the password is replaced or the user is disabled.
+    pub credentials_version: i64,
 }
 
 impl UserRecord {
@@ -109,13 +111,23 @@ pub(crate) trait Store:
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
     /// Creates or updates all `users` in one transaction: all or nothing.
     async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError>;
-    /// Replaces a user's password hash; false if there is no such user.
+    /// Replaces a user's password by a new one (a credentials change); false if
+    /// there is no such user.
     async fn set_password_hash(
         &self,
         username: &str,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError>;
-    /// Disables or enables a user; false if there is no such user.
+    /// Stores a hash of the same password with other parameters, if the user's
+    /// credentials version is still `credentials_version`; false if not.
+    async fn upgrade_password_hash(
+        &self,
+        username: &str,
+        credentials_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError>;
+    /// Disables (a credentials change) or enables a user; false if there is no
+    /// such user.
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
     /// Deletes a user and their items; false if there is no such user.
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError>;

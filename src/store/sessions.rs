@@ -25,17 +25,30 @@ pub(crate) struct SessionRecord {
 pub(crate) struct NewSession<'a> {
     pub id: &'a str,
     pub username: &'a str,
+    /// The user's credentials version the password check saw: the session is
+    /// created only if it is still current and the user is not disabled.
+    pub credentials_version: i64,
     pub scopes: &'a ScopeSet,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-/// A refresh token to store: its hash and its end.
+/// A session's next refresh token: its hash and its end.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NewRefreshToken<'a> {
     /// SHA-256 of the token, hex.
     pub hash: &'a str,
     pub expires_at: i64,
+}
+
+/// How a presented refresh token is found: by its family (the session it
+/// names), or, for a token issued before families existed, by its hash alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefreshKey {
+    /// The family the token names; `None` for a token without one.
+    pub family: Option<String>,
+    /// SHA-256 of the whole token, hex.
+    pub hash: String,
 }
 
 /// What presenting a refresh token did.
@@ -52,26 +65,42 @@ pub(crate) enum RefreshOutcome {
 /// Sessions and refresh tokens, shared by every instance.
 #[async_trait]
 pub(crate) trait SessionStore: Send + Sync {
-    /// Stores a session and its first refresh token; false if the user is gone.
+    /// Stores a session of refresh family `family` and its first refresh token;
+    /// false if the user is gone, disabled, or their credentials changed.
     async fn create_session(
         &self,
         session: NewSession<'_>,
+        family: &str,
         refresh: NewRefreshToken<'_>,
     ) -> Result<bool, StoreError>;
     /// The session with this id.
     async fn find_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
-    /// Spends the refresh token with hash `hash` at `now` and stores `next` in its
-    /// place, all at once; a spent token revokes its session instead.
+    /// Spends the presented refresh token at `now` and makes `next` its session's
+    /// current one (of family `family`), all at once; a spent token (of a known
+    /// family, not the current one) revokes its session instead.
     async fn rotate_refresh_token(
         &self,
-        hash: &str,
+        presented: &RefreshKey,
         now: i64,
+        family: &str,
         next: NewRefreshToken<'_>,
     ) -> Result<RefreshOutcome, StoreError>;
-    /// The id of the session a refresh token (by hash) belongs to, spent or not.
-    async fn session_of_refresh_token(&self, hash: &str) -> Result<Option<String>, StoreError>;
+    /// The id of the session a refresh token belongs to, spent or not.
+    async fn session_of_refresh_token(
+        &self,
+        presented: &RefreshKey,
+    ) -> Result<Option<String>, StoreError>;
     /// Ends a session; false if there was no live one.
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError>;
     /// Ends every live session of a user; returns how many.
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError>;
+    /// Deletes what can no longer matter: sessions that ended or expired (and
+    /// with them their refresh tokens), and sessions whose refresh token expired
+    /// before `refresh_ended_before`, by when their access tokens have too.
+    /// Returns how many sessions it deleted.
+    async fn delete_ended_sessions(
+        &self,
+        now: i64,
+        refresh_ended_before: i64,
+    ) -> Result<u64, StoreError>;
 }

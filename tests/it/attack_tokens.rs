@@ -280,7 +280,10 @@ fn tokens_signed_with_weak_or_published_keys_are_refused() {
     let hex_decoded = hex::decode(SERVER_KEY).expect("a hex key");
     let with_newline = format!("{SERVER_KEY}\n");
     let keys: [(&str, &[u8]); 13] = [
-        ("the FastAPI docs' example key", SHARED_KEY.as_bytes()),
+        (
+            "the FastAPI docs' example key",
+            FASTAPI_EXAMPLE_KEY.as_bytes(),
+        ),
         ("another 64-byte key", &[b'z'; 64]),
         ("an empty key", b""),
         ("\"secret\"", b"secret"),

@@ -14,15 +14,31 @@ fn a_refresh_token_is_opaque_unique_and_swapped_for_new_tokens() {
     let server = two_user_server();
     let first = session_of(&server, "nina");
     let token = &first.refresh;
-    assert!(token.len() >= 43, "only {} characters", token.len());
-    assert!(!token.contains('.'), "looks like a JWT: {token}");
+    // `<family>.<secret>`: two random base64url values, not a JWT.
+    let (family, secret) = token.split_once('.').expect("family.secret");
     assert!(
-        token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-        "not base64url: {token}"
+        family.len() >= 22,
+        "family of only {} characters",
+        family.len()
     );
-    assert_ne!(session_of(&server, "nina").refresh, *token);
+    assert!(
+        secret.len() >= 43,
+        "secret of only {} characters",
+        secret.len()
+    );
+    for part in [family, secret] {
+        assert!(
+            part.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "not base64url: {token}"
+        );
+    }
+    let other = session_of(&server, "nina").refresh;
+    assert_ne!(other, *token);
+    assert!(
+        !other.starts_with(family),
+        "sessions share a family: {other}"
+    );
 
     let response = server.refresh_request(token, None);
     assert_eq!(response.status(), StatusCode::OK);
@@ -36,6 +52,12 @@ fn a_refresh_token_is_opaque_unique_and_swapped_for_new_tokens() {
     assert_access_works(&server, &second.access, "nina");
     // The old access token lives on until it expires: the session is the same.
     assert_access_works(&server, &first.access, "nina");
+    // The session keeps its family; the secret is new.
+    assert!(
+        second.refresh.starts_with(&format!("{family}.")),
+        "{}",
+        second.refresh
+    );
     // The next refresh works with the new refresh token.
     server.refresh(&second.refresh);
 }
@@ -48,14 +70,15 @@ fn refresh_tokens_are_stored_only_as_hashes() {
         session_of(&server, "omar").refresh,
     ];
     let rows = server.database().query_texts(
-        "SELECT token_hash || ' ' || session_id || ' ' || expires_at || ' '
-                || coalesce(used_at, '') FROM refresh_tokens",
+        "SELECT id || ' ' || refresh_family || ' ' || refresh_hash || ' ' || refresh_expires_at
+         FROM sessions",
         &[],
     );
     assert_eq!(rows.len(), 2, "{rows:?}");
     for row in &rows {
         for token in &tokens {
-            assert!(!row.contains(token.as_str()), "stored as is: {row}");
+            let (_, secret) = token.split_once('.').unwrap();
+            assert!(!row.contains(secret), "stored as is: {row}");
         }
     }
     for (file, bytes) in server.database().sqlite_bytes() {

@@ -120,7 +120,10 @@ fn tokens_are_refused_after_the_key_changes() {
     let mut server = server_with_shared_key();
     let token = server.login("johndoe", "secret", None);
     server.stop();
-    server.set_env("LATCHKEY_SECRET_KEY", &"x".repeat(64));
+    server.set_env(
+        "LATCHKEY_SECRET_KEY",
+        "4d8b5828e2bbdaf3ccd80920ba233dda3548dbd358419728fdc2961b8aacacde",
+    );
     server.launch();
     assert_token_refused(&server, &token, "a token of the old key");
     // A new login works with the new key.
@@ -149,8 +152,30 @@ fn secret_key_shorter_than_32_bytes_stops_the_server() {
 }
 
 #[test]
+fn published_and_guessable_secret_keys_stop_the_server() {
+    for (key, reason) in [
+        (FASTAPI_EXAMPLE_KEY, "FastAPI's OAuth2 JWT tutorial"),
+        ("a-string-secret-at-least-256-bits-long", "jwt.io's sample"),
+        (&"k".repeat(64), "too easy to guess"),
+        ("passwordpasswordpasswordpassword", "too easy to guess"),
+    ] {
+        let server = TestServer::stopped_with(&[("LATCHKEY_SECRET_KEY", key)]);
+        let output = server.serve_expecting_exit();
+        assert!(!output.status.success(), "{key}: {output:?}");
+        assert!(output.stderr.contains(reason), "{key}: {}", output.stderr);
+        assert!(
+            !output.stderr.contains(key),
+            "the key is printed: {}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
 fn secret_key_of_exactly_32_bytes_is_accepted() {
-    let server = TestServer::start_with(&[("LATCHKEY_SECRET_KEY", &"k".repeat(32))]);
+    let key = "_uFTG07Z1RmwDYeMIRF3xcaAMqi-BMep";
+    assert_eq!(key.len(), 32);
+    let server = TestServer::start_with(&[("LATCHKEY_SECRET_KEY", key)]);
     server.add_user("pam", "pw-pam", &[]);
     let token = server.login("pam", "pw-pam", None);
     assert_eq!(

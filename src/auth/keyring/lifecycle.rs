@@ -22,6 +22,25 @@ pub(crate) const LEGACY_KEY_FILE: &str = "secret.key";
 /// Shortest HMAC secret accepted, in bytes (256 bits).
 pub(crate) const MIN_KEY_BYTES: usize = 32;
 
+/// Least estimated strength of an HMAC secret, as log10 of the guesses zxcvbn
+/// estimates. zxcvbn counts guesses in 64 bits, so its estimates stop near 10^19:
+/// a key must reach that ceiling, i.e. zxcvbn finds no word, pattern or repeat
+/// that makes it cheaper, and its length (at least 32 bytes) does the rest.
+const MIN_KEY_GUESSES_LOG10: f64 = 18.0;
+
+/// Signing keys published in tutorials and tools: anyone can sign tokens with them.
+const PUBLISHED_KEYS: [(&str, &str); 3] = [
+    (
+        "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+        "the example key of FastAPI's OAuth2 JWT tutorial",
+    ),
+    (
+        "a-string-secret-at-least-256-bits-long",
+        "jwt.io's sample HS256 secret",
+    ),
+    ("your-256-bit-secret", "jwt.io's former sample HS256 secret"),
+];
+
 /// A keyring that cannot be set up.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum KeyError {
@@ -34,6 +53,26 @@ pub(crate) enum KeyError {
         source_name: String,
         /// Its length in bytes.
         len: usize,
+    },
+    /// The key is one published for everyone to copy.
+    #[error(
+        "{source_name} is {what}, published for everyone to copy: anyone could sign tokens with it (generate one with `openssl rand -hex 32`)"
+    )]
+    Published {
+        /// Where the key came from.
+        source_name: String,
+        /// Which published key it is.
+        what: &'static str,
+    },
+    /// The key is long enough but easy to guess (a word, a pattern, a repeat).
+    #[error(
+        "{source_name} is too easy to guess (about 10^{guesses_log10:.0} guesses; a signing key needs 10^18): generate one with `openssl rand -hex 32`"
+    )]
+    Guessable {
+        /// Where the key came from.
+        source_name: String,
+        /// zxcvbn's estimate, log10 of the guesses.
+        guesses_log10: f64,
     },
     /// `LATCHKEY_SECRET_KEY` is an HMAC secret but another algorithm is configured.
     #[error(
@@ -217,12 +256,30 @@ fn legacy_key(data_dir: &Path) -> Result<Option<Vec<u8>>, KeyError> {
     }
 }
 
+/// `key` if it is long, unpublished and hard to guess enough to be an HMAC secret.
 fn checked(key: Vec<u8>, source_name: &str) -> Result<Vec<u8>, KeyError> {
+    let source_name = source_name.to_owned();
+    if let Some((_, what)) = PUBLISHED_KEYS
+        .iter()
+        .find(|(published, _)| published.as_bytes() == key.as_slice())
+    {
+        return Err(KeyError::Published { source_name, what });
+    }
     if key.len() < MIN_KEY_BYTES {
         return Err(KeyError::TooShort {
-            source_name: source_name.to_owned(),
+            source_name,
             len: key.len(),
         });
+    }
+    // Raw bytes that are not text cannot be estimated as words or patterns.
+    if let Ok(text) = std::str::from_utf8(&key) {
+        let guesses_log10 = zxcvbn::zxcvbn(text, &[]).guesses_log10();
+        if guesses_log10 < MIN_KEY_GUESSES_LOG10 {
+            return Err(KeyError::Guessable {
+                source_name,
+                guesses_log10,
+            });
+        }
     }
     Ok(key)
 }
@@ -232,4 +289,58 @@ fn trim_newline(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes.pop();
     }
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: &str) -> Result<Vec<u8>, KeyError> {
+        checked(key.as_bytes().to_vec(), "LATCHKEY_SECRET_KEY")
+    }
+
+    #[test]
+    fn published_keys_are_refused_by_name() {
+        for (key, what) in PUBLISHED_KEYS {
+            let message = check(key).unwrap_err().to_string();
+            assert!(message.contains(what), "{message}");
+        }
+    }
+
+    #[test]
+    fn long_keys_that_are_easy_to_guess_are_refused() {
+        for key in [
+            "k".repeat(64),
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnop".to_owned(),
+            "passwordpasswordpasswordpassword".to_owned(),
+            "qwertyuiopasdfghjklzxcvbnm123456".to_owned(),
+            "0123456789".repeat(4),
+        ] {
+            let error = check(&key).unwrap_err();
+            assert!(
+                matches!(error, KeyError::Guessable { .. }),
+                "{key}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_keys_are_accepted() {
+        // What `openssl rand -hex 32` and `openssl rand -base64 32` print.
+        for key in [
+            "3f7a9c1e5b2d8f604a1c9e7b3d5f2a8c6e0b4d9f1a3c5e7b9d2f4a6c8e0b1d3f",
+            "q8Vn2Lr7Xc0Tz5Wm9Kp3Hs6Jd1Fg4Ba8Ye2Ui7Oo0Pa=",
+        ] {
+            assert!(
+                check(key).is_ok(),
+                "{key}: {:?}",
+                check(key).err().map(|e| e.to_string())
+            );
+        }
+        let raw: Vec<u8> = (0..32u8).map(|b| b.wrapping_mul(97) ^ 0xA5).collect();
+        assert!(
+            checked(raw, "a key file").is_ok(),
+            "bytes that are not text"
+        );
+    }
 }

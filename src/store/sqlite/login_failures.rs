@@ -76,4 +76,12 @@ impl LoginFailureStore for SqliteStore {
             .await?;
         Ok(())
     }
+
+    async fn forget_failures_before(&self, before: i64) -> Result<u64, StoreError> {
+        let deleted = sqlx::query("DELETE FROM login_failures WHERE last_failure_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
 }

@@ -35,6 +35,7 @@ struct UserRow {
     disabled: bool,
     password_hash: String,
     scopes: String,
+    credentials_version: i64,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -50,6 +51,7 @@ impl TryFrom<UserRow> for UserRecord {
             email: row.email,
             full_name: row.full_name,
             disabled: row.disabled,
+            credentials_version: row.credentials_version,
         })
     }
 }
@@ -71,7 +73,8 @@ impl From<ItemRow> for Item {
     }
 }
 
-const USER_COLUMNS: &str = "username, email, full_name, disabled, password_hash, scopes";
+const USER_COLUMNS: &str =
+    "username, email, full_name, disabled, password_hash, scopes, credentials_version";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -248,8 +251,16 @@ impl Store for SqliteStore {
                     imported.created += 1;
                     continue;
                 };
+                let change = if user.disabled {
+                    Some(CredentialChange::Disabled)
+                } else if old_hash != user.password_hash.as_str() {
+                    Some(CredentialChange::PasswordChanged)
+                } else {
+                    None
+                };
                 sqlx::query(
-                    "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?
+                    "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?,
+                         credentials_version = credentials_version + ?
                      WHERE username = ?",
                 )
                 .bind(&user.email)
@@ -258,18 +269,13 @@ impl Store for SqliteStore {
                 .bind(user.password_hash.as_str())
                 .bind(user.scopes.to_string())
                 .bind(now)
+                .bind(i64::from(change.is_some()))
                 .bind(&user.username)
                 .execute(&mut *tx)
                 .await?;
                 imported.updated += 1;
-                if user.disabled {
-                    imported
-                        .changed
-                        .push((user.username.clone(), CredentialChange::Disabled));
-                } else if old_hash != user.password_hash.as_str() {
-                    imported
-                        .changed
-                        .push((user.username.clone(), CredentialChange::PasswordChanged));
+                if let Some(change) = change {
+                    imported.changed.push((user.username.clone(), change));
                 }
             }
             tx.commit().await?;
@@ -283,24 +289,50 @@ impl Store for SqliteStore {
         username: &str,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
-        let result =
-            sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?")
-                .bind(hash.as_str())
-                .bind(unix_now())
-                .bind(username)
-                .execute(&self.pool)
-                .await?;
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = ?, updated_at = ?,
+                 credentials_version = credentials_version + 1
+             WHERE username = ?",
+        )
+        .bind(hash.as_str())
+        .bind(unix_now())
+        .bind(username)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        username: &str,
+        credentials_version: i64,
+        hash: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = ?, updated_at = ?
+             WHERE username = ? AND credentials_version = ?",
+        )
+        .bind(hash.as_str())
+        .bind(unix_now())
+        .bind(username)
+        .bind(credentials_version)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() > 0)
     }
 
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
-        let result =
-            sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE username = ?")
-                .bind(disabled)
-                .bind(unix_now())
-                .bind(username)
-                .execute(&self.pool)
-                .await?;
+        let result = sqlx::query(
+            "UPDATE users SET disabled = ?, updated_at = ?,
+                 credentials_version = credentials_version + ?
+             WHERE username = ?",
+        )
+        .bind(disabled)
+        .bind(unix_now())
+        .bind(i64::from(disabled))
+        .bind(username)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() > 0)
     }
 

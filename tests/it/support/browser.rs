@@ -2,27 +2,16 @@
 //! loopback address, carrying the device cookie a browser would keep.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{COOKIE, SET_COOKIE};
 
+use super::http::http_client_from;
 use super::server::TestServer;
 
 /// The name of latchkey's device cookie.
 pub const DEVICE_COOKIE: &str = "__Host-latchkey-device";
-
-/// An HTTP client whose connections come from `address` (any 127.0.0.0/8
-/// address is this machine).
-pub fn http_client_from(address: IpAddr) -> Client {
-    Client::builder()
-        .no_proxy()
-        .local_address(address)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("HTTP client")
-}
 
 impl TestServer {
     /// A call of the server function `name` with form fields `form`.

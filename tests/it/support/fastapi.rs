@@ -13,9 +13,15 @@ const ALICE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$Q/ln9DgZNR/T1XxCYbYVRw$
 /// The prefix of a hash made with the cheap test policy.
 pub const CHEAP_HASH_PREFIX: &str = "$argon2id$v=19$m=1024,t=1,p=1$";
 
-/// A 64-character signing key, like the FastAPI app's `SECRET_KEY` (it is the
-/// example key of the FastAPI docs, published for everyone to copy).
-pub const SHARED_KEY: &str = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+/// The FastAPI app's `SECRET_KEY`: the example key of the FastAPI docs, published
+/// for everyone to copy, so latchkey refuses to sign with it.
+pub const FASTAPI_EXAMPLE_KEY: &str =
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+
+/// A 64-character signing key of the same form as the FastAPI app's (generated
+/// for these tests with `openssl rand -hex 32`), shared with the clients that
+/// verify latchkey's tokens.
+pub const SHARED_KEY: &str = "a30ea48069d19b4f9a14b078076d8d4cd27e372e03fb9dba678f75c27e6a947b";
 
 /// The FastAPI app's `fake_users_db`, as `user import` reads it.
 pub fn fastapi_users() -> Value {

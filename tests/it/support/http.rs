@@ -35,6 +35,17 @@ pub enum Auth<'a> {
     Raw(&'a str),
 }
 
+/// An HTTP client whose connections come from `address` (any 127.0.0.0/8
+/// address is this machine): another client address for the server.
+pub fn http_client_from(address: std::net::IpAddr) -> Client {
+    Client::builder()
+        .no_proxy()
+        .local_address(address)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
+}
+
 /// An HTTP client that never uses a proxy and never hangs a test forever.
 pub fn http_client(redirects: reqwest::redirect::Policy) -> Client {
     Client::builder()

@@ -46,7 +46,9 @@ mod server;
 mod sessions;
 
 pub use browser::*;
-pub use fastapi::{CHEAP_HASH_PREFIX, JOHNDOE_HASH, SHARED_KEY, fastapi_users};
+pub use fastapi::{
+    CHEAP_HASH_PREFIX, FASTAPI_EXAMPLE_KEY, JOHNDOE_HASH, SHARED_KEY, fastapi_users,
+};
 pub use http::*;
 pub use jwt::*;
 pub use server::{CliOutput, TestServer};
