@@ -19,8 +19,9 @@ pub(crate) struct NewDeviceCookie<'a> {
 /// Device cookies, shared by every instance.
 #[async_trait]
 pub(crate) trait DeviceCookieStore: Send + Sync {
-    /// Stores `cookie` (dropping expired ones) and forgets the cookie hashed
-    /// `replacing`, if any, in one step; false if the account does not exist.
+    /// Stores `cookie` (dropping expired ones, and the account's oldest beyond a
+    /// fixed number) and forgets the cookie hashed `replacing`, if any, in one
+    /// step; false if the account does not exist.
     async fn add_device_cookie(
         &self,
         cookie: NewDeviceCookie<'_>,

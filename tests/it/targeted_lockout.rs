@@ -248,3 +248,25 @@ fn concurrent_wrong_passwords_with_a_device_cookie_get_only_its_allowance() {
     let body: Value = answer.json().unwrap_or(Value::Null);
     assert!(body.to_string().contains("retry"), "{body}");
 }
+
+#[test]
+fn a_loop_of_sign_ins_keeps_a_bounded_number_of_device_cookies() {
+    let server = server();
+    let browser = Browser::at(&server, HOME);
+    let mut cookies = Vec::new();
+    for _ in 0..25 {
+        let answer = browser.sign_in_with_cookie(JOHN.0, JOHN.1, None);
+        assert_eq!(answer.status(), StatusCode::OK);
+        cookies.push(cookie_value(&device_cookie_header(&answer).unwrap()));
+    }
+    let stored = server
+        .database()
+        .query_texts("SELECT token_hash FROM device_cookies", &[]);
+    assert_eq!(stored.len(), 20, "the newest 20 are kept");
+    // The newest still helps against a block; the oldest no longer does.
+    lock_out(&server, JOHN.0);
+    let newest = browser.sign_in_with_cookie(JOHN.0, JOHN.1, cookies.last().map(String::as_str));
+    assert_eq!(newest.status(), StatusCode::OK);
+    let oldest = browser.sign_in_with_cookie(JOHN.0, JOHN.1, Some(&cookies[0]));
+    assert_eq!(oldest.status(), StatusCode::TOO_MANY_REQUESTS);
+}

@@ -6,6 +6,10 @@ use super::{SqliteStore, run_detached, write_transaction};
 use crate::store::StoreError;
 use crate::store::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 
+/// The most device cookies kept per account: a new one beyond makes the oldest
+/// one untrusted, so a loop of sign-ins cannot grow the table.
+const MAX_PER_ACCOUNT: i64 = 20;
+
 #[async_trait]
 impl DeviceCookieStore for SqliteStore {
     async fn add_device_cookie(
@@ -35,10 +39,22 @@ impl DeviceCookieStore for SqliteStore {
             .bind(hash)
             .bind(created_at)
             .bind(expires_at)
-            .bind(username)
+            .bind(&username)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            sqlx::query(
+                "DELETE FROM device_cookies
+                 WHERE user_id = (SELECT id FROM users WHERE username = ?1)
+                   AND token_hash NOT IN (
+                       SELECT token_hash FROM device_cookies
+                       WHERE user_id = (SELECT id FROM users WHERE username = ?1)
+                       ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+            )
+            .bind(&username)
+            .bind(MAX_PER_ACCOUNT)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(inserted == 1)
         })
