@@ -1,8 +1,9 @@
 //! Who is calling: the credential a request presents, the browser fingerprint its
 //! cookie carries, and the client's address — the socket peer or, only when the
 //! peer is a configured trusted proxy, the client that proxy names in
-//! `X-Forwarded-For` or `X-Real-IP`. Both front doors read the caller here and hand
-//! it to the auth core.
+//! `X-Forwarded-For` or `X-Real-IP` — and the device cookie a browser holds. Both
+//! front doors read the caller here and hand it to the auth core, which decides
+//! what each is worth.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -14,6 +15,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use ipnet::IpNet;
 
+use crate::auth::devices::{DEVICE_COOKIE_NAME, DeviceCookie};
 use crate::auth::{Credentials, Fingerprint};
 use crate::settings::Settings;
 
@@ -31,6 +33,9 @@ pub(crate) struct Caller {
     pub fingerprint: Option<Fingerprint>,
     /// The client's address, as the login throttle counts it.
     pub client: IpAddr,
+    /// The device cookie the request carries, if any looks like one latchkey
+    /// issues (whether it is good, and for which account, the auth core decides).
+    pub device: Option<DeviceCookie>,
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -62,25 +67,39 @@ impl Caller {
             credentials: Credentials::from_header(header),
             fingerprint: fingerprint_cookie(&parts.headers),
             client: client_address(peer, &parts.headers, &settings.trusted_proxies),
+            device: device_cookie(&parts.headers),
         }
     }
+}
+
+/// The first cookie named [`DEVICE_COOKIE_NAME`] in the `Cookie` headers, if its
+/// value has the form of one latchkey issues.
+fn device_cookie(headers: &HeaderMap) -> Option<DeviceCookie> {
+    request_cookies(headers)
+        .find(|cookie| cookie.name() == DEVICE_COOKIE_NAME)
+        .and_then(|cookie| DeviceCookie::presented(cookie.value()))
 }
 
 /// The value of the one fingerprint cookie in the `Cookie` headers; none when
 /// there are two (the request is not what a browser sends for this host).
 fn fingerprint_cookie(headers: &HeaderMap) -> Option<Fingerprint> {
-    let mut values = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
+    let mut values = request_cookies(headers)
         .filter(|cookie| cookie.name() == FINGERPRINT_COOKIE)
         .map(|cookie| Fingerprint::presented(cookie.value()));
     match (values.next(), values.next()) {
         (Some(value), None) => Some(value),
         _ => None,
     }
+}
+
+/// Every cookie of the `Cookie` headers.
+fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = cookie::Cookie<'_>> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
 }
 
 /// Walks `X-Forwarded-For` from the right while the hop that added an entry is a
@@ -211,6 +230,33 @@ mod tests {
             client_address(ip("10.0.0.1"), &chained, &proxies()),
             ip("198.51.100.7")
         );
+    }
+
+    #[test]
+    fn the_device_cookie_is_read_among_others() {
+        let value = "A".repeat(43);
+        let jar = headers(&[(
+            "cookie",
+            &format!("theme=dark; {DEVICE_COOKIE_NAME}={value}; other=1"),
+        )]);
+        assert_eq!(device_cookie(&jar), DeviceCookie::presented(&value));
+        assert!(device_cookie(&jar).is_some());
+        let split = headers(&[
+            ("cookie", "a=b"),
+            ("cookie", &format!("{DEVICE_COOKIE_NAME}={value}")),
+        ]);
+        assert!(device_cookie(&split).is_some());
+        for garbage in [
+            format!("{DEVICE_COOKIE_NAME}=short"),
+            DEVICE_COOKIE_NAME.to_owned(),
+            format!("latchkey-device={value}"),
+            ";;;=".to_owned(),
+        ] {
+            assert!(
+                device_cookie(&headers(&[("cookie", &garbage)])).is_none(),
+                "{garbage}"
+            );
+        }
     }
 
     #[test]

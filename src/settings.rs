@@ -58,6 +58,10 @@ pub(crate) struct Settings {
     pub throttle_account_failures: u32,
     /// Failed logins after which a client address is blocked for a while.
     pub throttle_address_failures: u32,
+    /// Failed logins after which a browser's device cookie is blocked for a while.
+    pub throttle_device_failures: u32,
+    /// Days a device cookie stays good after the sign-in that set it.
+    pub device_cookie_days: u64,
     /// The first block, in seconds; each further failure doubles it.
     pub throttle_base_seconds: u64,
     /// The longest block, in seconds.
@@ -122,6 +126,8 @@ impl Default for Settings {
             session_cleanup_seconds: 300,
             throttle_account_failures: 5,
             throttle_address_failures: 20,
+            throttle_device_failures: 3,
+            device_cookie_days: 365,
             throttle_base_seconds: 30,
             throttle_max_seconds: 900,
             throttle_reset_minutes: 720,
@@ -191,10 +197,16 @@ impl Settings {
         ThrottlePolicy {
             account_failures: self.throttle_account_failures,
             address_failures: self.throttle_address_failures,
+            device_failures: self.throttle_device_failures,
             base_seconds: self.throttle_base_seconds,
             max_seconds: self.throttle_max_seconds,
             reset_seconds: self.throttle_reset_minutes.saturating_mul(60),
         }
+    }
+
+    /// How long a device cookie stays good.
+    pub(crate) fn device_cookie_lifetime(&self) -> Duration {
+        DAY.saturating_mul(saturating_u32(self.device_cookie_days))
     }
 
     /// The hasher of new passwords, with the configured Argon2id costs.
@@ -288,10 +300,18 @@ impl Settings {
                 "refresh_token_days and session_max_days must be at least 1".into(),
             ));
         }
-        if self.throttle_account_failures == 0 || self.throttle_address_failures == 0 {
+        if self.throttle_account_failures == 0
+            || self.throttle_address_failures == 0
+            || self.throttle_device_failures == 0
+        {
             return Err(ConfigError(
-                "throttle_account_failures and throttle_address_failures must be at least 1".into(),
+                "throttle_account_failures, throttle_address_failures and \
+                 throttle_device_failures must be at least 1"
+                    .into(),
             ));
+        }
+        if self.device_cookie_days == 0 {
+            return Err(ConfigError("device_cookie_days must be at least 1".into()));
         }
         if self.throttle_base_seconds == 0 || self.throttle_max_seconds < self.throttle_base_seconds
         {

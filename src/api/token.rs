@@ -59,9 +59,15 @@ pub(crate) async fn login_for_access_token(
 ) -> Result<Response, ApiError> {
     let tokens = match &form.grant {
         Grant::Password { username, password } => {
-            // API clients get unbound sessions: no cookie is involved.
-            auth.login(username, password, &form.scope, caller.client, None)
-                .await?
+            // API clients get unbound sessions: no fingerprint cookie is involved.
+            auth.login(
+                username,
+                password,
+                &form.scope,
+                caller.client,
+                caller.device.as_ref(),
+            )
+            .await?
         }
         // The refresh token of a bound session (the browser app's) needs its cookie.
         Grant::RefreshToken(token) => {

@@ -26,19 +26,30 @@ pub(crate) struct Profile {
 }
 
 /// Checks the password like `POST /token` and returns tokens for all the user's
-/// allowed scopes, of a session bound to this browser by a new fingerprint cookie.
+/// allowed scopes, of a session bound to this browser by a new fingerprint cookie;
+/// the browser also gets a new device cookie, so that failed logins elsewhere
+/// cannot lock it out of this account.
 #[server(prefix = "/api", endpoint = "login", client = BearerClient)]
 pub(crate) async fn login(username: String, password: String) -> Result<TokenResponse, AppError> {
     use self::ssr::*;
     let (state, caller) = request()?;
     let fingerprint = crate::auth::Fingerprint::generate();
-    let tokens = state
+    let (tokens, device) = state
         .auth
-        .login(&username, &password, "", caller.client, Some(&fingerprint))
+        .browser_login(
+            &username,
+            &password,
+            caller.client,
+            caller.device.as_ref(),
+            &fingerprint,
+        )
         .await
         .map_err(reply)?;
     set_fingerprint_cookie(Some(&fingerprint), &state);
     never_cache();
+    if let Some(device) = device {
+        set_device_cookie(&device);
+    }
     Ok(tokens.into())
 }
 
@@ -157,6 +168,7 @@ mod ssr {
     use leptos::prelude::*;
 
     use super::AppError;
+    use crate::auth::devices::{DEVICE_COOKIE_NAME, IssuedDeviceCookie};
     use crate::auth::{AuthError, CoreError, Credentials, Fingerprint, Principal, Requirement};
     use crate::caller::{Caller, FINGERPRINT_COOKIE};
     use crate::state::AppState;
@@ -235,19 +247,30 @@ mod ssr {
     }
 
     /// Sets the browser's fingerprint cookie to `fingerprint`, or clears it. It
-    /// lives as long as a session can, so a renewal never needs a new one; its
-    /// attributes keep it from scripts (HttpOnly), other sites' requests
-    /// (SameSite=Strict), plain HTTP (Secure) and other hosts (`__Host-`).
+    /// lives as long as a session can, so a renewal never needs a new one.
     pub(crate) fn set_fingerprint_cookie(fingerprint: Option<&Fingerprint>, state: &AppState) {
         let max_age = match fingerprint {
             Some(_) => state.settings.session_policy().max_lifetime,
             None => std::time::Duration::ZERO,
         };
         let value = fingerprint.map_or("", Fingerprint::cookie_value);
-        let cookie = cookie::Cookie::build((FINGERPRINT_COOKIE, value))
+        set_host_cookie(FINGERPRINT_COOKIE, value, max_age);
+    }
+
+    /// Hands the browser its device cookie.
+    pub(crate) fn set_device_cookie(issued: &IssuedDeviceCookie) {
+        set_host_cookie(DEVICE_COOKIE_NAME, issued.cookie.value(), issued.lifetime);
+    }
+
+    /// Sets a cookie that is only ever sent back to this host (`__Host-`,
+    /// `Path=/`), over HTTPS (`Secure`; browsers allow loopback HTTP), never to
+    /// scripts (`HttpOnly`) nor with requests other sites start
+    /// (`SameSite=Strict`), for `max_age` (zero clears it).
+    fn set_host_cookie(name: &'static str, value: &str, max_age: std::time::Duration) {
+        let cookie = cookie::Cookie::build((name, value))
             .path("/")
-            .secure(true)
             .http_only(true)
+            .secure(true)
             .same_site(cookie::SameSite::Strict)
             .max_age(cookie::time::Duration::seconds(
                 i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
@@ -258,7 +281,7 @@ mod ssr {
             use_context::<leptos_axum::ResponseOptions>(),
         ) {
             (Ok(header), Some(options)) => options.append_header(SET_COOKIE, header),
-            _ => tracing::error!("cannot set the fingerprint cookie"),
+            _ => tracing::error!(name, "cannot set a cookie"),
         }
     }
 

@@ -38,7 +38,34 @@ impl PasswordHash {
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its algorithm and costs, which decide how long checking a password takes:
+    /// never the salt or the hash itself.
+    pub(crate) fn kind(&self) -> HashKind {
+        let text = self.as_str();
+        if is_bcrypt(text) {
+            return match text.parse::<bcrypt::HashParts>() {
+                Ok(parts) => HashKind(format!("bcrypt cost {}", parts.get_cost())),
+                Err(_) => HashKind("unreadable".into()),
+            };
+        }
+        match Phc::new(text) {
+            Ok(phc) => {
+                let params = Params::try_from(&phc).map_or_else(
+                    |_| "?".into(),
+                    |p| format!("m={},t={},p={}", p.m_cost(), p.t_cost(), p.p_cost()),
+                );
+                HashKind(format!("{} {params}", phc.algorithm))
+            }
+            Err(_) => HashKind("unreadable".into()),
+        }
+    }
 }
+
+/// What decides the cost of checking a password against a hash: its algorithm and
+/// cost parameters (`bcrypt cost 12`, `argon2id m=65536,t=3,p=4`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct HashKind(String);
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,6 +254,15 @@ mod tests {
         ] {
             assert_eq!(PasswordHash::parse(bad), Err(HashFormatError), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_kind_names_the_costs_and_nothing_of_the_hash() {
+        let fast = fast_hasher().hash("pw");
+        assert_eq!(fast.kind(), HashKind("argon2id m=1024,t=1,p=1".into()));
+        assert_eq!(fast_hasher().hash("other").kind(), fast.kind());
+        let bcrypt = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
+        assert_eq!(bcrypt.kind(), HashKind("bcrypt cost 4".into()));
     }
 
     #[test]

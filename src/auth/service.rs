@@ -4,19 +4,21 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::accounts::{AccountError, Accounts, CredentialChange};
 use super::binding::Fingerprint;
 use super::credentials::Credentials;
+use super::devices::{DeviceCookie, Devices, IssuedDeviceCookie};
 use super::error::AuthError;
 use super::hashing_pool::Hashing;
-use super::password::{PasswordHash, Verdict};
+use super::password_check::{CheckedLogin, PasswordCheck};
 use super::rate_limit::{RateLimit, RatePolicy};
 use super::scope::{Scope, ScopeSet};
 use super::sessions::{SessionTokens, Sessions, refresh_family};
 use super::throttle::{Subject, Throttle, ThrottlePolicy, network_of};
 use crate::model::NewAccount;
-use crate::store::{Store, UserRecord};
+use crate::store::{Store, StoreError, UserRecord};
 
 /// What an action needs from its caller.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +63,15 @@ impl Requirement {
     }
 }
 
+/// How logins are throttled and how long browsers are trusted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoginPolicy {
+    /// The login throttle.
+    pub throttle: ThrottlePolicy,
+    /// How long a device cookie stays good.
+    pub device_cookie_lifetime: Duration,
+}
+
 /// Someone the auth core let in, and the scopes their credential grants.
 #[derive(Debug, Clone)]
 pub(crate) struct Principal {
@@ -81,8 +92,7 @@ pub(crate) struct AuthService {
     throttle: Throttle,
     hashing: Hashing,
     rates: Rates,
-    /// Checked when the username is unknown, so that costs the same as a wrong password.
-    dummy_hash: PasswordHash,
+    passwords: PasswordCheck,
 }
 
 impl AuthService {
@@ -93,20 +103,33 @@ impl AuthService {
         accounts: Accounts,
         registration_open: bool,
         sessions: Sessions,
-        throttle: ThrottlePolicy,
+        login: LoginPolicy,
         hashing: Hashing,
         rates: RatePolicy,
     ) -> Self {
-        let dummy_hash = accounts.hasher().hash("latchkey-dummy-password");
+        let devices = Devices::new(store.clone(), login.device_cookie_lifetime);
+        let throttle = Throttle::new(store, login.throttle);
         Self {
-            throttle: Throttle::new(store, throttle),
+            passwords: PasswordCheck::new(
+                accounts.clone(),
+                throttle.clone(),
+                hashing.logins.clone(),
+                devices,
+            ),
+            throttle,
             accounts,
             registration_open,
             sessions,
             hashing,
             rates: Rates::new(rates),
-            dummy_hash,
         }
+    }
+
+    /// Times a password check against every kind of hash the store holds, so
+    /// failed logins take the same time from the first one on (see
+    /// `failure_pace`). The server calls this before it serves, and now and then.
+    pub(crate) async fn learn_hash_kinds(&self) -> Result<(), StoreError> {
+        self.passwords.learn_hash_kinds().await
     }
 
     /// Deletes what has ended: sessions (with their refresh tokens), forgotten
@@ -138,21 +161,67 @@ impl AuthService {
 
     /// The OAuth2 password grant: checks the password and issues a token with the
     /// requested scopes the user is allowed (all allowed ones if none are asked).
-    /// `client` is the caller's address, for the throttle. With `binding`, the
-    /// session is bound to the browser holding that fingerprint.
+    /// `client` is the caller's address and `device` their device cookie, if
+    /// any, for the throttle.
     pub(crate) async fn login(
         &self,
         username: &str,
         password: &str,
         requested_scope: &str,
         client: IpAddr,
-        binding: Option<&Fingerprint>,
+        device: Option<&DeviceCookie>,
     ) -> Result<SessionTokens, AuthError> {
+        let (tokens, _) = self
+            .password_grant(username, password, requested_scope, client, device, None)
+            .await?;
+        Ok(tokens)
+    }
+
+    /// A browser's sign-in: [`Self::login`] with all the user's scopes, and a new
+    /// device cookie for the browser, which replaces the one it signed in with.
+    /// The cookie is `None` only if it could not be stored: the sign-in stands.
+    /// The session is bound to the browser holding `binding` (its fingerprint).
+    pub(crate) async fn browser_login(
+        &self,
+        username: &str,
+        password: &str,
+        client: IpAddr,
+        device: Option<&DeviceCookie>,
+        binding: &Fingerprint,
+    ) -> Result<(SessionTokens, Option<IssuedDeviceCookie>), AuthError> {
+        let (tokens, checked) = self
+            .password_grant(username, password, "", client, device, Some(binding))
+            .await?;
+        let devices = self.passwords.devices();
+        let cookie = match devices
+            .issue(&checked.user.username, checked.device.as_ref())
+            .await
+        {
+            Ok(cookie) => cookie,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not store a device cookie");
+                None
+            }
+        };
+        Ok((tokens, cookie))
+    }
+
+    async fn password_grant(
+        &self,
+        username: &str,
+        password: &str,
+        requested_scope: &str,
+        client: IpAddr,
+        device: Option<&DeviceCookie>,
+        binding: Option<&Fingerprint>,
+    ) -> Result<(SessionTokens, CheckedLogin), AuthError> {
         let requested = ScopeSet::parse(requested_scope)?;
-        let user = self
-            .check_password(username, password, client)
+        let checked = self
+            .passwords
+            .check(username, password, client, device)
             .await?
             .ok_or(AuthError::IncorrectLogin)?;
+        let user = &checked.user;
         if user.disabled {
             return Err(AuthError::InactiveUser);
         }
@@ -161,7 +230,8 @@ impl AuthService {
         } else {
             requested.intersection(&user.scopes)
         };
-        self.sessions.start(&user, &granted, binding).await
+        let tokens = self.sessions.start(user, &granted, binding).await?;
+        Ok((tokens, checked))
     }
 
     /// The OAuth2 refresh grant: a new access token and a new refresh token. The
@@ -295,10 +365,13 @@ impl AuthService {
                 }
             }
             Credentials::Basic { username, password } => {
+                // HTTP Basic is for API clients, which hold no device cookie.
                 let user = self
-                    .check_password(&username, &password, client)
+                    .passwords
+                    .check(&username, &password, client, None)
                     .await?
-                    .ok_or(AuthError::BadBasic)?;
+                    .ok_or(AuthError::BadBasic)?
+                    .user;
                 Principal {
                     scopes: user.scopes.clone(),
                     session_id: None,
@@ -315,70 +388,6 @@ impl AuthService {
             return Err(AuthError::InactiveUser);
         }
         Ok(principal)
-    }
-
-    /// The user if `password` is theirs. Refused while the account or `client` is
-    /// throttled; otherwise costs one Argon2 check whether or not the user exists,
-    /// counts a failure against both, and moves a hash of other parameters to the
-    /// current one.
-    async fn check_password(
-        &self,
-        username: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> Result<Option<UserRecord>, AuthError> {
-        let subjects = [Subject::Account(username), Subject::Address(client)];
-        if let Err(refusal) = self.throttle.reserve(&subjects).await {
-            tracing::info!(username, %client, "login refused by the throttle");
-            return Err(refusal.into());
-        }
-        let user = self.accounts.find(username).await?;
-        let hash = user
-            .as_ref()
-            .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
-        let verdict = {
-            let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-            self.hashing
-                .logins
-                .run(move || hasher.verify(&password, &hash))
-                .await?
-        };
-        let Some(user) = user.filter(|_| verdict.is_match()) else {
-            // Counted already, by the reservation.
-            tracing::info!(username, %client, "failed login");
-            return Ok(None);
-        };
-        self.throttle.forget(Subject::Account(username)).await?;
-        self.throttle.release(Subject::Address(client)).await?;
-        if verdict == Verdict::MatchNeedsRehash && !user.disabled {
-            self.rehash(&user, password).await;
-        }
-        Ok(Some(user))
-    }
-
-    /// Stores a hash of `user`'s password with the current parameters, unless the
-    /// password changed since `user` was read.
-    async fn rehash(&self, user: &UserRecord, password: &str) {
-        let username = user.username.as_str();
-        let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-        let Ok(hash) = self
-            .hashing
-            .logins
-            .run(move || hasher.hash(&password))
-            .await
-        else {
-            // Busy: the old hash still verifies; the upgrade waits for the next login.
-            return;
-        };
-        match self.accounts.upgrade_hash(user, &hash).await {
-            Ok(true) => {
-                tracing::info!(username, "password hash upgraded to the current parameters")
-            }
-            Ok(false) => tracing::info!(username, "password changed meanwhile: no hash upgrade"),
-            Err(e) => {
-                tracing::warn!(username, error = %e, "could not store the upgraded password hash")
-            }
-        }
     }
 }
 

@@ -322,7 +322,7 @@ impl Sessions {
 }
 
 /// `bytes` random bytes, base64url.
-fn random_value(bytes: usize) -> String {
+pub(super) fn random_value(bytes: usize) -> String {
     let mut value = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut value);
     URL_SAFE_NO_PAD.encode(value)
@@ -363,7 +363,7 @@ pub(crate) fn refresh_family(presented: &str) -> Option<&str> {
         .filter(|family| !family.is_empty())
 }
 
-/// What the store keeps of a refresh token.
-fn hash_token(token: &str) -> String {
+/// What the store keeps of a random token (a refresh token, a device cookie).
+pub(super) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

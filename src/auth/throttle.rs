@@ -27,6 +27,9 @@ pub(crate) struct ThrottlePolicy {
     pub account_failures: u32,
     /// Failures after which a client address is blocked (at least 1).
     pub address_failures: u32,
+    /// Failures after which a trusted device (its device cookie) is blocked (at
+    /// least 1).
+    pub device_failures: u32,
     /// The first block, in seconds.
     pub base_seconds: u64,
     /// The longest block, in seconds.
@@ -57,6 +60,10 @@ pub(crate) enum Subject<'a> {
     /// The client's address; IPv6 clients are counted per /64 network, as one host
     /// usually has the whole network.
     Address(IpAddr),
+    /// A browser the account trusts, by the stored hash of its device cookie: its
+    /// logins for that account are counted here instead of against the account, so
+    /// failures from elsewhere cannot lock it out (see [`super::devices`]).
+    Device(&'a str),
 }
 
 impl Subject<'_> {
@@ -65,6 +72,7 @@ impl Subject<'_> {
         let text = match self {
             Subject::Account(name) => format!("account\0{name}"),
             Subject::Address(ip) => format!("address\0{}", network_of(*ip)),
+            Subject::Device(hash) => format!("device\0{hash}"),
         };
         hex::encode(Sha256::digest(text.as_bytes()))
     }
@@ -73,6 +81,7 @@ impl Subject<'_> {
         match self {
             Subject::Account(_) => policy.account_failures,
             Subject::Address(_) => policy.address_failures,
+            Subject::Device(_) => policy.device_failures,
         }
     }
 }
@@ -186,6 +195,7 @@ mod tests {
     const POLICY: ThrottlePolicy = ThrottlePolicy {
         account_failures: 5,
         address_failures: 20,
+        device_failures: 3,
         base_seconds: 30,
         max_seconds: 900,
         reset_seconds: 43_200,
@@ -222,10 +232,11 @@ mod tests {
     }
 
     #[test]
-    fn accounts_and_addresses_never_share_a_key() {
+    fn accounts_addresses_and_devices_never_share_a_key() {
         assert_ne!(
             Subject::Account("127.0.0.1").key(),
             Subject::Address("127.0.0.1".parse().unwrap()).key()
         );
+        assert_ne!(Subject::Account("ab").key(), Subject::Device("ab").key());
     }
 }

@@ -14,12 +14,12 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
-use crate::auth::AuthService;
 use crate::auth::accounts::Accounts;
 use crate::auth::hashing_pool::{Hashing, HashingPool};
 use crate::auth::keyring::prepare_keyring;
 use crate::auth::sessions::Sessions;
 use crate::auth::token::TokenSigner;
+use crate::auth::{AuthService, LoginPolicy};
 use crate::items::Items;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -64,8 +64,12 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         ),
         sign_ups: HashingPool::new(settings.signup_hash_concurrency, settings.signup_hash_queue),
     };
+    let login = LoginPolicy {
+        throttle: settings.throttle_policy(),
+        device_cookie_lifetime: settings.device_cookie_lifetime(),
+    };
     let auth = tokio::task::spawn_blocking({
-        let (store, throttle) = (store.clone(), settings.throttle_policy());
+        let store = store.clone();
         let accounts = Accounts::new(store.clone(), hasher);
         let (registration_open, rates) = (settings.self_registration, settings.rate_policy());
         move || {
@@ -74,7 +78,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
                 accounts,
                 registration_open,
                 sessions,
-                throttle,
+                login,
                 hashing,
                 rates,
             )
@@ -82,6 +86,9 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
     })
     .await
     .map_err(startup("cannot build the auth core"))?;
+    auth.learn_hash_kinds()
+        .await
+        .map_err(startup("cannot read the password hashes"))?;
     Ok(AppState {
         leptos_options: leptos_options(settings),
         auth: Arc::new(auth),
@@ -132,6 +139,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
         state.auth.clone(),
         settings.session_cleanup_interval(),
     ));
+    tokio::spawn(keep_learning_hash_kinds(state.auth.clone()));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
@@ -144,6 +152,23 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
     // throttle keys on.
     listener::serve(listener, app, &settings, shutdown_signal()).await;
     Ok(())
+}
+
+/// How often the auth core looks for kinds of password hash it has not timed yet
+/// (`latchkey user import` may add some while the server runs).
+const HASH_KINDS_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Times the kinds of password hash added to the store since the last look, so a
+/// kind imported while the server runs paces failed logins within a minute.
+async fn keep_learning_hash_kinds(auth: Arc<AuthService>) {
+    let mut every = tokio::time::interval(HASH_KINDS_REFRESH);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(e) = auth.learn_hash_kinds().await {
+            tracing::warn!(error = %e, "could not read the password hashes");
+        }
+    }
 }
 
 /// Deletes ended sessions and idle rate counts every `interval`, so no table or

@@ -1,6 +1,7 @@
 //! Where users and items live. Handlers and the command line see only the [`Store`]
 //! trait, so another database can be added without touching them.
 
+pub(crate) mod device_cookies;
 pub(crate) mod login_failures;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
 pub(crate) use self::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
@@ -99,7 +101,7 @@ pub(crate) enum StoreError {
 /// Users and their items, and what the auth core keeps about them.
 #[async_trait]
 pub(crate) trait Store:
-    LoginFailureStore + SessionStore + SigningKeyStore + Send + Sync
+    LoginFailureStore + SessionStore + SigningKeyStore + DeviceCookieStore + Send + Sync
 {
     /// The user with exactly this username.
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;

@@ -39,6 +39,7 @@ mod server_functions;
 mod sessions;
 mod signing_keys;
 mod table_sizes;
+mod targeted_lockout;
 mod throttle;
 mod timing;
 mod token_binding;

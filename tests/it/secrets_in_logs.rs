@@ -1,9 +1,14 @@
 //! Secrets never reach the log: with the most verbose logging, a session's worth of
 //! logins, refreshes, failures, sign-ups and revocations leaves no password, token,
-//! refresh token, browser fingerprint, signing key or password hash in what the
-//! server printed.
+//! refresh token, browser fingerprint, signing key, password hash or device cookie
+//! in what the server printed.
 
-use crate::support::{Auth, SHARED_KEY, TestServer, parts};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::support::{
+    Auth, Browser, FINGERPRINT_COOKIE, SHARED_KEY, TestServer, cookie_value, parts,
+    set_cookie_header,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -62,16 +67,22 @@ fn the_debug_log_holds_no_secret() {
         .form(&[("token", renewed_refresh.as_str())])
         .send()
         .unwrap();
+    // A browser signs in twice: with no device cookie, then with the one it got.
+    let mut browser = Browser::at(&server, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!(browser.sign_in("nina", password), StatusCode::OK);
+    let first_cookie = browser.cookie.clone().expect("a device cookie");
+    assert_eq!(browser.sign_in("nina", password), StatusCode::OK);
+    let second_cookie = browser.cookie.clone().expect("a device cookie");
     // The browser app's sign-in, its bound token used with and without the cookie.
-    let browser = server
+    let signed_in = server
         .server_fn("login", &[("username", "nina"), ("password", password)])
         .send()
         .unwrap();
-    assert_eq!(browser.status(), StatusCode::OK);
-    let set_cookie = browser.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    let fingerprint = cookie.split_once('=').unwrap().1.to_owned();
-    let (_, _, bound) = parts(browser);
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let fingerprint =
+        cookie_value(&set_cookie_header(&signed_in, FINGERPRINT_COOKIE).expect("a fingerprint"));
+    let cookie = format!("{FINGERPRINT_COOKIE}={fingerprint}");
+    let (_, _, bound) = parts(signed_in);
     let bound_access = bound["access_token"].as_str().unwrap();
     let with_cookie = server
         .request(
@@ -110,6 +121,8 @@ fn the_debug_log_holds_no_secret() {
         ("the bound refresh token", bound_refresh),
         ("the signing key", SHARED_KEY),
         ("the password hash", hash.as_str()),
+        ("the device cookie", first_cookie.as_str()),
+        ("the renewed device cookie", second_cookie.as_str()),
     ] {
         assert!(!log.contains(secret), "{name} is in the log");
     }

@@ -20,9 +20,6 @@ use sha2::{Digest, Sha256};
 use crate::support::forge::{GenuineToken, SERVER_KEY, attack_server};
 use crate::support::*;
 
-/// The cookie that holds the browser's fingerprint.
-const FINGERPRINT_COOKIE: &str = "__Host-latchkey-fingerprint";
-
 const JOHNDOE: [(&str, &str); 2] = [("username", "johndoe"), ("password", "secret")];
 
 /// What a browser holds after signing in through the app: the tokens it keeps in
@@ -44,7 +41,7 @@ impl BrowserSession {
 fn browser_sign_in(server: &TestServer) -> BrowserSession {
     let response = server.server_fn("login", &JOHNDOE).send().unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = only_set_cookie(&response);
+    let set_cookie = fingerprint_set_cookie(&response);
     let body: Value = response.json().unwrap();
     BrowserSession {
         tokens: Tokens::of(&body),
@@ -52,17 +49,18 @@ fn browser_sign_in(server: &TestServer) -> BrowserSession {
     }
 }
 
-/// The one `Set-Cookie` of an answer, parsed.
+/// The one `Set-Cookie` of the fingerprint cookie in an answer, parsed.
 #[track_caller]
-fn only_set_cookie(response: &Response) -> Cookie<'static> {
-    let values: Vec<&str> = response
+fn fingerprint_set_cookie(response: &Response) -> Cookie<'static> {
+    let values: Vec<Cookie<'static>> = response
         .headers()
         .get_all(SET_COOKIE)
         .iter()
-        .map(|v| v.to_str().unwrap())
+        .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).expect("a Set-Cookie header"))
+        .filter(|cookie| cookie.name() == FINGERPRINT_COOKIE)
         .collect();
-    assert_eq!(values.len(), 1, "one Set-Cookie: {values:?}");
-    Cookie::parse(values[0].to_owned()).expect("a Set-Cookie header")
+    assert_eq!(values.len(), 1, "one fingerprint Set-Cookie: {values:?}");
+    values.into_iter().next().unwrap()
 }
 
 /// What sessions and tokens keep of a fingerprint: its SHA-256, hex.
@@ -255,7 +253,7 @@ fn a_bound_refresh_token_needs_its_cookie_and_a_refusal_spends_nothing() {
         .send()
         .unwrap();
     assert_eq!(through_app.status(), StatusCode::OK);
-    assert!(through_app.headers().get(SET_COOKIE).is_none());
+    assert_eq!(set_cookie_header(&through_app, FINGERPRINT_COOKIE), None);
     let body: Value = through_app.json().unwrap();
     assert_accepted_with_cookie(
         &server,
@@ -312,7 +310,7 @@ fn racing_refreshes_without_the_cookie_neither_win_nor_end_the_session() {
 fn sessions_of_post_token_are_unbound_and_take_no_cookie() {
     let server = attack_server();
     let response = server.token_request(&JOHNDOE);
-    assert!(response.headers().get(SET_COOKIE).is_none());
+    assert_eq!(set_cookie_header(&response, FINGERPRINT_COOKIE), None);
     let (status, _, body) = parts(response);
     assert_eq!(status, StatusCode::OK);
     let tokens = Tokens::of(&body);
@@ -336,7 +334,7 @@ fn signing_out_clears_the_cookie_and_ends_the_session() {
         .send()
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let cleared = only_set_cookie(&response);
+    let cleared = fingerprint_set_cookie(&response);
     assert_eq!(cleared.name(), FINGERPRINT_COOKIE);
     assert_eq!(cleared.value(), "");
     assert_eq!(cleared.max_age(), Some(cookie::time::Duration::ZERO));

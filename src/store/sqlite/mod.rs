@@ -1,5 +1,6 @@
 //! The embedded default store: SQLite in WAL mode.
 
+mod device_cookies;
 mod login_failures;
 mod sessions;
 mod signing_keys;

@@ -86,13 +86,6 @@ impl TestServer {
         .expect("GET")
     }
 
-    /// A call of the browser app's server function `name` with form fields `form`.
-    pub fn server_fn(&self, name: &str, form: &[(&str, &str)]) -> RequestBuilder {
-        self.client()
-            .post(self.url(&format!("/api/{name}")))
-            .form(form)
-    }
-
     /// `POST /token` with these form fields.
     pub fn token_request(&self, form: &[(&str, &str)]) -> Response {
         self.client()

@@ -35,6 +35,7 @@
 //! [`TestDatabase::sqlite_bytes`](database::TestDatabase::sqlite_bytes)) read the same database through
 //! [`TestServer::database`]; their SQL is SQLite's (`?` parameters).
 
+pub mod browser;
 mod database;
 mod fastapi;
 pub mod forge;
@@ -44,6 +45,7 @@ pub mod raw_http;
 mod server;
 mod sessions;
 
+pub use browser::*;
 pub use fastapi::{
     CHEAP_HASH_PREFIX, FASTAPI_EXAMPLE_KEY, JOHNDOE_HASH, SHARED_KEY, fastapi_users,
 };

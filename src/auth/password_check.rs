@@ -1,0 +1,184 @@
+//! The password check of a login: throttled, paced, and aware of trusted devices.
+//!
+//! An attempt is counted before its password is checked, in one atomic step with
+//! the throttle's decision, against the client's address and against either the
+//! account or, when the browser presents a device cookie issued to that account,
+//! that device ([`super::devices`]): failures from elsewhere block the account, not
+//! a browser the account has signed in with before. A right password takes the
+//! attempt back (and forgets the failures of the account or device); a wrong one
+//! is answered only after the time every failed check takes
+//! ([`super::failure_pace`]).
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::accounts::Accounts;
+use super::devices::{DeviceCookie, Devices, TrustedDevice};
+use super::error::AuthError;
+use super::failure_pace::FailurePace;
+use super::hashing_pool::{Busy, HashingPool};
+use super::password::{PasswordHash, Verdict};
+use super::throttle::{Subject, Throttle};
+use crate::store::{StoreError, UserRecord};
+
+/// Checks of each kind of stored hash timed when the server starts, so the pace
+/// knows every kind in use before an attacker can compare them.
+const CALIBRATION_CHECKS: usize = 3;
+
+/// A login whose password was right.
+#[derive(Debug)]
+pub(crate) struct CheckedLogin {
+    /// The user.
+    pub user: UserRecord,
+    /// The device it was made from, if the account trusts it.
+    pub device: Option<TrustedDevice>,
+}
+
+/// Password checks of logins.
+#[derive(Clone)]
+pub(crate) struct PasswordCheck {
+    accounts: Accounts,
+    throttle: Throttle,
+    hashing: HashingPool,
+    devices: Devices,
+    pace: FailurePace,
+    /// Checked when the username is unknown, so that costs the same as a wrong password.
+    dummy_hash: PasswordHash,
+}
+
+impl PasswordCheck {
+    /// Password checks of `accounts`' users. Computes one hash with the current
+    /// parameters (call it off the executor).
+    pub(crate) fn new(
+        accounts: Accounts,
+        throttle: Throttle,
+        hashing: HashingPool,
+        devices: Devices,
+    ) -> Self {
+        let dummy_hash = accounts.hasher().hash("latchkey-dummy-password");
+        Self {
+            accounts,
+            throttle,
+            hashing,
+            devices,
+            pace: FailurePace::default(),
+            dummy_hash,
+        }
+    }
+
+    /// The device cookies.
+    pub(crate) fn devices(&self) -> &Devices {
+        &self.devices
+    }
+
+    /// The user if `password` is theirs. Refused while the account (or, with a
+    /// device cookie issued to this account, that device) or `client` is
+    /// throttled; otherwise costs one hash check whether or not the user exists,
+    /// counts a failure, and moves a hash of other parameters to the current one.
+    pub(crate) async fn check(
+        &self,
+        username: &str,
+        password: &str,
+        client: IpAddr,
+        device: Option<&DeviceCookie>,
+    ) -> Result<Option<CheckedLogin>, AuthError> {
+        let device = self.devices.trusted_for(device, username).await?;
+        let guard = match &device {
+            Some(device) => Subject::Device(device.hash()),
+            None => Subject::Account(username),
+        };
+        let address = Subject::Address(client);
+        if let Err(refusal) = self.throttle.reserve(&[guard, address]).await {
+            let trusted = device.is_some();
+            tracing::info!(username, %client, trusted, "login refused by the throttle");
+            return Err(refusal.into());
+        }
+        let user = self.accounts.find(username).await?;
+        let hash = user
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
+        let (verdict, started) = self.timed_check(password, hash).await?;
+        let Some(user) = user.filter(|_| verdict.is_match()) else {
+            // Counted already, by the reservation; the answer waits like every failure's.
+            tracing::info!(username, %client, "failed login");
+            self.pace.hold_back(started).await;
+            return Ok(None);
+        };
+        // A trusted device forgets its own failures only: the victim signing in
+        // does not lift the block that an attacker elsewhere earned the account.
+        self.throttle.forget(guard).await?;
+        self.throttle.release(address).await?;
+        if verdict == Verdict::MatchNeedsRehash && !user.disabled {
+            self.rehash(&user, password).await;
+        }
+        Ok(Some(CheckedLogin { user, device }))
+    }
+
+    /// Times checks of every kind of hash the store holds that the pace does not
+    /// know yet (and of the dummy hash): the server calls this when it starts.
+    pub(crate) async fn learn_hash_kinds(&self) -> Result<(), StoreError> {
+        let mut hashes = vec![self.dummy_hash.clone()];
+        hashes.extend(
+            self.accounts
+                .list()
+                .await?
+                .into_iter()
+                .map(|u| u.password_hash),
+        );
+        let mut kinds = BTreeSet::new();
+        for hash in hashes {
+            let kind = hash.kind();
+            if self.pace.knows(&kind) || !kinds.insert(kind) {
+                continue;
+            }
+            for _ in 0..CALIBRATION_CHECKS {
+                // Busy cannot happen before the server serves; if it does, the
+                // kind is timed at its first real check instead.
+                let _ = self.timed_check("latchkey-calibration", hash.clone()).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `password` against `hash` in the hashing pool and notes how long the
+    /// check took; returns the verdict and when the check started.
+    async fn timed_check(
+        &self,
+        password: &str,
+        hash: PasswordHash,
+    ) -> Result<(Verdict, Instant), Busy> {
+        let kind = hash.kind();
+        let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
+        let (verdict, started, took) = self
+            .hashing
+            .run(move || {
+                let started = Instant::now();
+                let verdict = hasher.verify(&password, &hash);
+                (verdict, started, started.elapsed())
+            })
+            .await?;
+        self.pace.record(kind, took);
+        Ok((verdict, started))
+    }
+
+    /// Stores a hash of `user`'s password with the current parameters, unless the
+    /// password changed since `user` was read.
+    async fn rehash(&self, user: &UserRecord, password: &str) {
+        let username = user.username.as_str();
+        let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
+        let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
+            // Busy: the old hash still verifies; the upgrade waits for the next login.
+            return;
+        };
+        match self.accounts.upgrade_hash(user, &hash).await {
+            Ok(true) => {
+                tracing::info!(username, "password hash upgraded to the current parameters")
+            }
+            Ok(false) => tracing::info!(username, "password changed meanwhile: no hash upgrade"),
+            Err(e) => {
+                tracing::warn!(username, error = %e, "could not store the upgraded password hash")
+            }
+        }
+    }
+}
