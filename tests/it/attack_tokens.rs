@@ -279,11 +279,8 @@ fn tokens_signed_with_weak_or_published_keys_are_refused() {
     let capitals = SERVER_KEY.to_uppercase();
     let hex_decoded = hex::decode(SERVER_KEY).expect("a hex key");
     let with_newline = format!("{SERVER_KEY}\n");
-    let keys: [(&str, &[u8]); 13] = [
-        (
-            "the FastAPI docs' example key",
-            FASTAPI_EXAMPLE_KEY.as_bytes(),
-        ),
+    let fastapi_key = fastapi_example_key();
+    let mut keys: Vec<(&str, &[u8])> = vec![
         ("another 64-byte key", &[b'z'; 64]),
         ("an empty key", b""),
         ("\"secret\"", b"secret"),
@@ -300,6 +297,9 @@ fn tokens_signed_with_weak_or_published_keys_are_refused() {
         ),
         ("the server key with a newline", with_newline.as_bytes()),
     ];
+    if let Some(key) = &fastapi_key {
+        keys.push(("the FastAPI docs' example key", key.as_bytes()));
+    }
     for (case, key) in keys {
         let forged = sign_segments(header, payload, Algorithm::HS256, &hmac(key));
         assert_token_refused(&server, &forged, case);

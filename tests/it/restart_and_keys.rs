@@ -153,12 +153,17 @@ fn secret_key_shorter_than_32_bytes_stops_the_server() {
 
 #[test]
 fn published_and_guessable_secret_keys_stop_the_server() {
-    for (key, reason) in [
-        (FASTAPI_EXAMPLE_KEY, "FastAPI's OAuth2 JWT tutorial"),
+    let fastapi_key = fastapi_example_key();
+    let repeated = "k".repeat(64);
+    let mut cases = vec![
         ("a-string-secret-at-least-256-bits-long", "jwt.io's sample"),
-        (&"k".repeat(64), "too easy to guess"),
+        (repeated.as_str(), "too easy to guess"),
         ("passwordpasswordpasswordpassword", "too easy to guess"),
-    ] {
+    ];
+    if let Some(key) = &fastapi_key {
+        cases.push((key.as_str(), "FastAPI's OAuth2 JWT tutorial"));
+    }
+    for (key, reason) in cases {
         let server = TestServer::stopped_with(&[("LATCHKEY_SECRET_KEY", key)]);
         let output = server.serve_expecting_exit();
         assert!(!output.status.success(), "{key}: {output:?}");

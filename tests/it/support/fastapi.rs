@@ -13,10 +13,34 @@ const ALICE_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$Q/ln9DgZNR/T1XxCYbYVRw$
 /// The prefix of a hash made with the cheap test policy.
 pub const CHEAP_HASH_PREFIX: &str = "$argon2id$v=19$m=1024,t=1,p=1$";
 
-/// The FastAPI app's `SECRET_KEY`: the example key of the FastAPI docs, published
-/// for everyone to copy, so latchkey refuses to sign with it.
-pub const FASTAPI_EXAMPLE_KEY: &str =
-    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
+/// The FastAPI app's `SECRET_KEY` (the example key of the FastAPI docs, published
+/// for everyone to copy, so latchkey refuses to sign with it), read from the
+/// seeds' app: `LATCHKEY_FASTAPI_SEED_DIR`, else `../shared/anchors/fastapi-seed`
+/// beside the repository, else the workplace's `/work/shared/…`. No key is kept in
+/// the repository; `None` (said on stderr) where the app is not found.
+pub fn fastapi_example_key() -> Option<String> {
+    let candidates = [
+        std::env::var_os("LATCHKEY_FASTAPI_SEED_DIR").map(std::path::PathBuf::from),
+        Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anchors/fastapi-seed"),
+        ),
+        Some("/work/shared/anchors/fastapi-seed".into()),
+    ];
+    let key = candidates
+        .into_iter()
+        .flatten()
+        .filter_map(|dir| std::fs::read_to_string(dir.join("main.py")).ok())
+        .find_map(|source| {
+            source.lines().find_map(|line| {
+                let rest = line.trim().strip_prefix("SECRET_KEY = \"")?;
+                rest.strip_suffix('"').map(str::to_owned)
+            })
+        });
+    if key.is_none() {
+        eprintln!("the seeds' FastAPI app was not found: its example key is not tried");
+    }
+    key
+}
 
 /// A 64-character signing key of the same form as the FastAPI app's (generated
 /// for these tests with `openssl rand -hex 32`), shared with the clients that

@@ -47,7 +47,7 @@ mod sessions;
 
 pub use browser::*;
 pub use fastapi::{
-    CHEAP_HASH_PREFIX, FASTAPI_EXAMPLE_KEY, JOHNDOE_HASH, SHARED_KEY, fastapi_users,
+    CHEAP_HASH_PREFIX, JOHNDOE_HASH, SHARED_KEY, fastapi_example_key, fastapi_users,
 };
 pub use http::*;
 pub use jwt::*;
