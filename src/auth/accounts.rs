@@ -11,7 +11,7 @@ use super::password::{PasswordHash, PasswordHasher};
 use super::scope::ScopeSet;
 use crate::model::NewAccount;
 use crate::rules::{Field, Violation, check_email, check_full_name, check_username};
-use crate::store::{ImportCounts, NewUser, Store, StoreError, UserRecord};
+use crate::store::{ImportCounts, NewUser, Progress, Store, StoreError, UserRecord};
 
 /// Why an account operation did nothing.
 #[derive(Debug, thiserror::Error)]
@@ -210,8 +210,12 @@ impl Accounts {
 
     /// Creates or updates `users` all at once, then ends the sessions of those whose
     /// password hash changed or who are disabled now.
-    pub(crate) async fn import(&self, users: &[NewUser]) -> Result<ImportCounts, AccountError> {
-        let imported = self.store.import_users(users).await?;
+    pub(crate) async fn import(
+        &self,
+        users: &[NewUser],
+        progress: Progress,
+    ) -> Result<ImportCounts, AccountError> {
+        let imported = self.store.import_users(users, progress).await?;
         let mut sessions_ended = 0;
         for (username, change) in &imported.changed {
             sessions_ended += self.end_sessions(username, *change).await?;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::CliError;
+use super::progress::Bar;
 use crate::auth::ScopeSet;
 use crate::auth::accounts::Accounts;
 use crate::auth::password::PasswordHash;
@@ -43,10 +44,10 @@ pub(super) async fn run(file: &Path, accounts: &Accounts) -> Result<(), CliError
     let text =
         std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
     let users = parse(&text).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-    let counts = accounts
-        .import(&users)
-        .await
-        .map_err(CliError::from_display)?;
+    let bar = Bar::new(users.len() as u64, "importing");
+    let counts = accounts.import(&users, bar.as_progress()).await;
+    bar.finish();
+    let counts = counts.map_err(CliError::from_display)?;
     println!(
         "imported {} users ({} new, {} updated); {} session(s) ended",
         users.len(),

@@ -2,8 +2,10 @@
 //! `latchkey user …` and `latchkey key …`. Serving is the crate root's to start
 //! (`crate::run`); the operator's commands run here, through the auth core.
 
+mod db;
 mod import;
 mod key;
+mod progress;
 mod user;
 
 use std::path::PathBuf;
@@ -33,6 +35,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         command: key::KeyCommand,
+    },
+    /// Migrate, back up, or copy the database.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
     },
 }
 
@@ -106,5 +113,6 @@ pub(crate) async fn run(cli: Cli, settings: &Settings) -> Result<(), CliError> {
         None | Some(Command::Serve) => Err(CliError("`serve` is not an operator's command".into())),
         Some(Command::User { command }) => user::run(command, settings).await,
         Some(Command::Key { command }) => key::run(command, settings).await,
+        Some(Command::Db { command }) => db::run(command, settings).await,
     }
 }

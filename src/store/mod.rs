@@ -1,16 +1,21 @@
 //! Where users and items live. Handlers and the command line see only the [`Store`]
 //! trait, so another database can be added without touching them.
 
+pub(crate) mod backup;
+pub(crate) mod copy;
 pub(crate) mod device_cookies;
 pub(crate) mod login_failures;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
 mod sqlite;
 
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub(crate) use self::copy::CopyStore;
 pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
 pub(crate) use self::sessions::{
@@ -78,6 +83,9 @@ pub(crate) struct ImportCounts {
     pub sessions_ended: u64,
 }
 
+/// Told how many more rows a long store operation has written.
+pub(crate) type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StoreError {
@@ -96,12 +104,18 @@ pub(crate) enum StoreError {
     /// The database URL names a database latchkey cannot use.
     #[error("unsupported database URL: {0}")]
     Unsupported(String),
+    /// A copy's destination holds data already.
+    #[error("not an empty database: {0}")]
+    NotEmpty(String),
+    /// A file operation (a backup) failed.
+    #[error("{0}")]
+    File(String),
 }
 
 /// Users and their items, and what the auth core keeps about them.
 #[async_trait]
 pub(crate) trait Store:
-    LoginFailureStore + SessionStore + SigningKeyStore + DeviceCookieStore + Send + Sync
+    LoginFailureStore + SessionStore + SigningKeyStore + DeviceCookieStore + CopyStore + Send + Sync
 {
     /// The user with exactly this username.
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
@@ -109,8 +123,13 @@ pub(crate) trait Store:
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
     /// Creates a user; [`StoreError::Conflict`] if the username is taken.
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
-    /// Creates or updates all `users` in one transaction: all or nothing.
-    async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError>;
+    /// Creates or updates all `users` in one transaction: all or nothing. Tells
+    /// `progress` how many more users it has written as it goes.
+    async fn import_users(
+        &self,
+        users: &[NewUser],
+        progress: Progress,
+    ) -> Result<ImportedUsers, StoreError>;
     /// Replaces a user's password by a new one (a credentials change); false if
     /// there is no such user.
     async fn set_password_hash(
@@ -139,6 +158,9 @@ pub(crate) trait Store:
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
 }
 
+/// The SQLite file in `data_dir` used when no `database_url` is set.
+pub(crate) const DEFAULT_SQLITE_FILE: &str = "latchkey.db";
+
 /// The store behind `database_url` (SQLite in `data_dir` when none), migrated.
 pub(crate) async fn open(
     database_url: Option<&str>,
@@ -146,7 +168,7 @@ pub(crate) async fn open(
 ) -> Result<Arc<dyn Store>, StoreError> {
     let Some(database_url) = database_url else {
         return Ok(Arc::new(
-            SqliteStore::open_file(&data_dir.join("latchkey.db")).await?,
+            SqliteStore::open_file(&data_dir.join(DEFAULT_SQLITE_FILE)).await?,
         ));
     };
     if database_url.starts_with("sqlite:") {
@@ -156,4 +178,19 @@ pub(crate) async fn open(
     Err(StoreError::Unsupported(format!(
         "`{scheme}:` (this build supports sqlite: only; leave DATABASE_URL unset for the embedded default)"
     )))
+}
+
+/// The file a `sqlite:` URL names; `None` for another database.
+pub(crate) fn sqlite_file_of(database_url: &str) -> Result<Option<PathBuf>, StoreError> {
+    if !database_url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(database_url)?;
+    let path = options.get_filename();
+    if path == Path::new(":memory:") {
+        return Err(StoreError::Unsupported(
+            "an in-memory database has no file".into(),
+        ));
+    }
+    Ok(Some(path.to_owned()))
 }

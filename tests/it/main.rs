@@ -25,6 +25,7 @@ mod cli;
 mod contention;
 mod cors_hsts;
 mod credential_changes;
+mod database_tools;
 mod http_limits;
 mod items;
 mod login_storm;

@@ -1,5 +1,7 @@
 //! The embedded default store: SQLite in WAL mode.
 
+mod backup;
+mod copy;
 mod device_cookies;
 mod login_failures;
 mod sessions;
@@ -14,7 +16,8 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, SqlitePool};
 
-use super::{ImportedUsers, NewUser, Store, StoreError, UserRecord};
+pub(crate) use self::backup::{BackupReport, backup};
+use super::{ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
@@ -80,20 +83,26 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub(crate) async fn open_file(path: &Path) -> Result<Self, StoreError> {
         create_private(path)?;
-        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+        Self::open_with(SqliteConnectOptions::new().filename(path), Some(path)).await
     }
 
     /// Opens the database of a `sqlite:` URL and migrates it.
     pub(crate) async fn open_url(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?;
-        let path = options.get_filename();
-        if path != Path::new(":memory:") {
-            create_private(path)?;
+        let path = options.get_filename().to_owned();
+        let file = (path != Path::new(":memory:")).then_some(path.as_path());
+        if let Some(file) = file {
+            create_private(file)?;
         }
-        Self::open_with(options).await
+        Self::open_with(options, file).await
     }
 
-    async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+    /// Opens the pool and migrates the database; `file`, when there is one, is
+    /// locked meanwhile.
+    async fn open_with(
+        options: SqliteConnectOptions,
+        file: Option<&Path>,
+    ) -> Result<Self, StoreError> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -104,6 +113,15 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
+        // sqlx takes no lock to migrate SQLite: two instances starting at once on a
+        // new file would both create the tables. An exclusive lock makes them take
+        // turns; the second finds the migrations applied. The lock is on a file of
+        // its own: closing any descriptor of the database file would drop SQLite's
+        // own locks on it.
+        let _migrating = match file {
+            Some(file) => Some(lock_exclusively(&migration_lock_file(file)).await?),
+            None => None,
+        };
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -147,6 +165,32 @@ where
         Ok(result) => result,
         Err(failed) => std::panic::resume_unwind(failed.into_panic()),
     }
+}
+
+/// The file whose lock serialises migrations of the database at `database`.
+fn migration_lock_file(database: &Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-migrate.lock");
+    name.into()
+}
+
+/// Holds an exclusive lock on `path` (created if needed) until dropped, waiting
+/// for it off the async runtime.
+async fn lock_exclusively(path: &Path) -> Result<std::fs::File, StoreError> {
+    let path = path.to_owned();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::File(format!("cannot lock the database file: {e}")))?;
+    locked.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
 }
 
 /// Makes sure the database file at `path` exists and only its owner can read it:
@@ -234,7 +278,11 @@ impl Store for SqliteStore {
             })
     }
 
-    async fn import_users(&self, users: &[NewUser]) -> Result<ImportedUsers, StoreError> {
+    async fn import_users(
+        &self,
+        users: &[NewUser],
+        progress: Progress,
+    ) -> Result<ImportedUsers, StoreError> {
         let users = users.to_vec();
         run_detached(&self.pool, move |pool| async move {
             let now = unix_now();
@@ -249,6 +297,7 @@ impl Store for SqliteStore {
                 let Some((old_hash, _)) = before else {
                     insert_user(&mut *tx, user, now).await?;
                     imported.created += 1;
+                    progress(1);
                     continue;
                 };
                 let change = if user.disabled {
@@ -277,6 +326,7 @@ impl Store for SqliteStore {
                 if let Some(change) = change {
                     imported.changed.push((user.username.clone(), change));
                 }
+                progress(1);
             }
             tx.commit().await?;
             Ok(imported)

@@ -12,7 +12,7 @@ impl SigningKeyStore for SqliteStore {
     async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let rows: Vec<(String, String, Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
             "SELECT kid, algorithm, secret, created_at, retire_after FROM signing_keys
-             ORDER BY created_at DESC, rowid DESC",
+             ORDER BY created_at DESC, retire_after IS NULL DESC, kid",
         )
         .fetch_all(&self.pool)
         .await?;

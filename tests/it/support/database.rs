@@ -80,34 +80,15 @@ impl TestDatabase {
         }
     }
 
+    /// Whether the database is SQLite (a file the tests can read and copy).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::DataDir { .. } | Self::SqliteUrl { .. })
+    }
+
     /// The one text column `sql` selects, over every row, read from the SQLite file
     /// (read-only), with `binds` for its `?` parameters.
     pub fn query_texts(&self, sql: &str, binds: &[&str]) -> Vec<String> {
-        use sqlx::ConnectOptions as _;
-        use sqlx::sqlite::SqliteConnectOptions;
-        let path = self.sqlite_file();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime.block_on(async {
-            let mut connection = SqliteConnectOptions::new()
-                .filename(path)
-                .read_only(true)
-                .connect()
-                .await
-                .unwrap_or_else(|e| panic!("open {} read-only: {e}", path.display()));
-            let mut query = sqlx::query_scalar(sql);
-            for bind in binds {
-                query = query.bind(*bind);
-            }
-            let rows = query
-                .fetch_all(&mut connection)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            let _ = sqlx::Connection::close(connection).await;
-            rows
-        })
+        sqlite_query_texts(self.sqlite_file(), sql, binds)
     }
 
     /// The bytes of the SQLite file and of its write-ahead log, named.
@@ -134,4 +115,33 @@ fn sqlite_file_of(url: &str) -> PathBuf {
         "{DATABASE_VARIABLE}: {url:?} does not name an absolute file"
     );
     PathBuf::from(path)
+}
+
+/// The one text column `sql` selects, over every row of the SQLite file at `path`
+/// (opened read-only), with `binds` for its `?` parameters.
+pub fn sqlite_query_texts(path: &Path, sql: &str, binds: &[&str]) -> Vec<String> {
+    use sqlx::ConnectOptions as _;
+    use sqlx::sqlite::SqliteConnectOptions;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let mut connection = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("open {} read-only: {e}", path.display()));
+        let mut query = sqlx::query_scalar(sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query
+            .fetch_all(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = sqlx::Connection::close(connection).await;
+        rows
+    })
 }

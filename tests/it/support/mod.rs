@@ -46,6 +46,7 @@ mod server;
 mod sessions;
 
 pub use browser::*;
+pub use database::sqlite_query_texts;
 pub use fastapi::{
     CHEAP_HASH_PREFIX, JOHNDOE_HASH, SHARED_KEY, fastapi_example_key, fastapi_users,
 };

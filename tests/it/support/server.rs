@@ -175,7 +175,13 @@ impl TestServer {
     /// could change its configuration.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
-        command.args(args).current_dir(self.root.path());
+        command.args(args);
+        self.configure(command)
+    }
+
+    /// `command` with this instance's environment and working directory.
+    fn configure(&self, mut command: Command) -> Command {
+        command.current_dir(self.root.path());
         for (key, _) in std::env::vars_os() {
             let name = key.to_string_lossy();
             if name.starts_with("LATCHKEY_")
@@ -345,6 +351,26 @@ impl TestServer {
             let _ = pipe.write_all(input.as_bytes());
         }
         CliOutput::from(child.wait_with_output().expect("wait for latchkey"))
+    }
+
+    /// Runs `latchkey <args>` with a terminal as its stdin, stdout and stderr
+    /// (through `script`); what the terminal showed is the output's stdout.
+    pub fn cli_on_terminal(&self, args: &[&str]) -> CliOutput {
+        let line = std::iter::once(BIN)
+            .chain(args.iter().copied())
+            .map(|word| format!("'{}'", word.replace('\'', r"'\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut script = Command::new("script");
+        script.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+        let mut command = self.configure(script);
+        // A terminal size, or a progress bar has no room to draw.
+        command.env("COLUMNS", "100").env("LINES", "30");
+        let output = command
+            .stdin(Stdio::null())
+            .output()
+            .expect("spawn script (util-linux)");
+        CliOutput::from(output)
     }
 
     /// Runs a CLI command that must succeed; returns its stdout.
