@@ -14,12 +14,16 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, SqlitePool};
 
-use super::{ImportedUsers, NewUser, Store, StoreError, UserRecord};
+use super::migrations::{APPLIED_VERSIONS, all_applied};
+use super::{ChangeFeed, ImportedUsers, NewUser, Store, StoreError, UserRecord};
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
+
+/// The migrations of the SQLite schema.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Users and items in one SQLite database.
 #[derive(Clone)]
@@ -104,7 +108,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -392,5 +396,17 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: Vec<i64> = sqlx::query_scalar(APPLIED_VERSIONS)
+            .fetch_all(&self.pool)
+            .await?;
+        all_applied(&MIGRATOR, &applied)
+    }
+
+    async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
+        // One instance on one file: nobody else writes.
+        Ok(None)
     }
 }
