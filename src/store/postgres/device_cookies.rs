@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{PostgresStore, run_detached};
+use super::{PostgresStore, run_detached, storable};
 use crate::store::StoreError;
 use crate::store::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 
@@ -17,6 +17,9 @@ impl DeviceCookieStore for PostgresStore {
         cookie: NewDeviceCookie<'_>,
         replacing: Option<&str>,
     ) -> Result<bool, StoreError> {
+        if !storable(&[cookie.hash, cookie.username]) {
+            return Ok(false);
+        }
         let (hash, username) = (cookie.hash.to_owned(), cookie.username.to_owned());
         let (created_at, expires_at) = (cookie.created_at, cookie.expires_at);
         let replacing = replacing.map(str::to_owned);
@@ -73,6 +76,9 @@ impl DeviceCookieStore for PostgresStore {
         hash: &str,
         now: i64,
     ) -> Result<Option<String>, StoreError> {
+        if !storable(&[hash]) {
+            return Ok(None);
+        }
         Ok(sqlx::query_scalar(
             "SELECT users.username FROM device_cookies
              JOIN users ON users.id = device_cookies.user_id

@@ -151,6 +151,13 @@ async fn insert_user<'e>(
     Ok(())
 }
 
+/// Whether all `texts` can be stored at all: PostgreSQL's text holds no NUL
+/// character (SQLite's does). A key with one names no row: lookups find nothing,
+/// instead of failing on the database's refusal of the parameter.
+pub(super) fn storable(texts: &[&str]) -> bool {
+    texts.iter().all(|text| !text.contains('\0'))
+}
+
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
@@ -167,6 +174,9 @@ fn conflict_or(error: sqlx::Error, what: impl FnOnce() -> String) -> StoreError 
 #[async_trait]
 impl Store for PostgresStore {
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(&[username]) {
+            return Ok(None);
+        }
         sqlx::query_as::<_, UserRow>(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
         ))
@@ -255,6 +265,9 @@ impl Store for PostgresStore {
         username: &str,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
+        if !storable(&[username]) {
+            return Ok(false);
+        }
         let result = sqlx::query(
             "UPDATE users SET password_hash = $1, updated_at = $2,
                  credentials_version = credentials_version + 1
@@ -274,6 +287,9 @@ impl Store for PostgresStore {
         credentials_version: i64,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
+        if !storable(&[username]) {
+            return Ok(false);
+        }
         // An UPDATE checks its condition again on the row as it is once any
         // concurrent writer of the row has committed.
         let result = sqlx::query(
@@ -290,6 +306,9 @@ impl Store for PostgresStore {
     }
 
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
+        if !storable(&[username]) {
+            return Ok(false);
+        }
         let result = sqlx::query(
             "UPDATE users SET disabled = $1, updated_at = $2,
                  credentials_version = credentials_version + $3
@@ -305,6 +324,9 @@ impl Store for PostgresStore {
     }
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        if !storable(&[username]) {
+            return Ok(false);
+        }
         let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(&self.pool)
@@ -313,6 +335,9 @@ impl Store for PostgresStore {
     }
 
     async fn list_items(&self, owner: &str) -> Result<Vec<Item>, StoreError> {
+        if !storable(&[owner]) {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query_as::<_, ItemRow>(
             "SELECT items.item_id, users.username AS owner, items.description
              FROM items JOIN users ON users.id = items.owner_id
@@ -348,6 +373,9 @@ impl Store for PostgresStore {
     }
 
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError> {
+        if !storable(&[owner, item_id]) {
+            return Ok(false);
+        }
         let result = sqlx::query(
             "DELETE FROM items
              WHERE item_id = $1 AND owner_id = (SELECT id FROM users WHERE username = $2)",

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::{PostgresStore, run_detached};
+use super::{PostgresStore, run_detached, storable};
 use crate::auth::ScopeSet;
 use crate::clock::unix_now;
 use crate::store::StoreError;
@@ -52,6 +52,9 @@ impl SessionStore for PostgresStore {
         family: &str,
         refresh: NewRefreshToken<'_>,
     ) -> Result<bool, StoreError> {
+        if !storable(&[session.username, family, refresh.hash]) {
+            return Ok(false);
+        }
         // `FOR SHARE` on the user's row: a password change or disabling in flight
         // either commits first (the version no longer matches: no session), or
         // waits for this session and then ends it with the others.
@@ -80,6 +83,9 @@ impl SessionStore for PostgresStore {
     }
 
     async fn find_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        if !storable(&[id]) {
+            return Ok(None);
+        }
         sqlx::query_as::<_, SessionRow>(&format!("{SESSION_SELECT} WHERE sessions.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -95,6 +101,9 @@ impl SessionStore for PostgresStore {
         family: &str,
         next: NewRefreshToken<'_>,
     ) -> Result<RefreshOutcome, StoreError> {
+        if !storable(&[presented.family.as_deref().unwrap_or_default(), &presented.hash]) {
+            return Ok(RefreshOutcome::Invalid);
+        }
         let (presented, family) = (presented.clone(), family.to_owned());
         let (next_hash, next_end) = (next.hash.to_owned(), next.expires_at);
         run_detached(&self.pool, move |pool| async move {
@@ -146,6 +155,9 @@ impl SessionStore for PostgresStore {
         &self,
         presented: &RefreshKey,
     ) -> Result<Option<String>, StoreError> {
+        if !storable(&[presented.family.as_deref().unwrap_or_default(), &presented.hash]) {
+            return Ok(None);
+        }
         let found: Option<RefreshRow> = find_by_refresh_key(presented, false)
             .fetch_optional(&self.pool)
             .await?;
@@ -153,6 +165,9 @@ impl SessionStore for PostgresStore {
     }
 
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
+        if !storable(&[id]) {
+            return Ok(false);
+        }
         let result = sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
              WHERE id = $3 AND revoked_at IS NULL",
@@ -166,6 +181,9 @@ impl SessionStore for PostgresStore {
     }
 
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError> {
+        if !storable(&[username]) {
+            return Ok(0);
+        }
         let result = sqlx::query(
             "UPDATE sessions SET revoked_at = $1, revoked_reason = $2
              WHERE revoked_at IS NULL

@@ -87,9 +87,15 @@ impl TestServer {
     /// port and log), with extra environment variables: what a second replica
     /// behind a load balancer is.
     pub fn start_sharing_database(other: &TestServer, env: &[(&str, &str)]) -> Self {
+        let mut server = Self::stopped_sharing_database(other, env);
+        server.launch();
+        server
+    }
+
+    /// Like [`Self::start_sharing_database`], but not started yet.
+    pub fn stopped_sharing_database(other: &TestServer, env: &[(&str, &str)]) -> Self {
         let mut server = Self::stopped_with(env);
         server.database = other.database.shared();
-        server.launch();
         server
     }
 
