@@ -12,6 +12,8 @@ mod device_cookies;
 mod login_failures;
 mod sessions;
 mod signing_keys;
+#[cfg(test)]
+mod tests;
 
 use std::str::FromStr;
 use std::sync::Arc;
