@@ -16,12 +16,12 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::keyring::KeyAlgorithm;
-use crate::store::StoreOptions;
 use crate::auth::password::{HashingParametersError, PasswordHasher};
 use crate::auth::rate_limit::RatePolicy;
 use crate::auth::sessions::SessionPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
+use crate::store::StoreOptions;
 
 /// The configuration file read when `LATCHKEY_CONFIG` does not name another.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";

@@ -30,8 +30,8 @@ use super::token::{IssuedToken, TokenClaims, TokenError, TokenSigner};
 use crate::clock::{seconds, unix_now};
 use crate::model::TokenResponse;
 use crate::store::{
-    ChangeFeed, NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, Store, StoreChange,
-    StoreError, UserRecord,
+    ChangeFeed, NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, Store,
+    StoreChange, StoreError, UserRecord,
 };
 
 /// How long sessions last.

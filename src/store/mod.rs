@@ -5,10 +5,10 @@
 pub(crate) mod changes;
 pub(crate) mod device_cookies;
 pub(crate) mod login_failures;
-pub(crate) mod sessions;
-pub(crate) mod signing_keys;
 mod migrations;
 mod postgres;
+pub(crate) mod sessions;
+pub(crate) mod signing_keys;
 mod sqlite;
 
 use std::sync::Arc;
@@ -18,11 +18,11 @@ use async_trait::async_trait;
 pub(crate) use self::changes::{ChangeFeed, StoreChange};
 pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
+pub(crate) use self::postgres::PostgresStore;
 pub(crate) use self::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
 pub(crate) use self::signing_keys::{SigningKeyStore, StoredKey};
-pub(crate) use self::postgres::PostgresStore;
 pub(crate) use self::sqlite::SqliteStore;
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;

@@ -68,7 +68,9 @@ fn the_database_is_private_and_the_generated_key_survives_a_restart() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
     } else {
-        eprintln!("PostgreSQL: no database file whose mode to check (the server guards its own files)");
+        eprintln!(
+            "PostgreSQL: no database file whose mode to check (the server guards its own files)"
+        );
     }
     if server.database().server_url().is_none() {
         // The data directory the server created is private too.

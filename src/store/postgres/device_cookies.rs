@@ -90,4 +90,3 @@ impl DeviceCookieStore for PostgresStore {
         .await?)
     }
 }
-

@@ -101,7 +101,10 @@ impl SessionStore for PostgresStore {
         family: &str,
         next: NewRefreshToken<'_>,
     ) -> Result<RefreshOutcome, StoreError> {
-        if !storable(&[presented.family.as_deref().unwrap_or_default(), &presented.hash]) {
+        if !storable(&[
+            presented.family.as_deref().unwrap_or_default(),
+            &presented.hash,
+        ]) {
             return Ok(RefreshOutcome::Invalid);
         }
         let (presented, family) = (presented.clone(), family.to_owned());
@@ -122,13 +125,14 @@ impl SessionStore for PostgresStore {
                 tx.commit().await?;
                 return Ok(RefreshOutcome::Reused);
             }
-            let session =
-                sqlx::query_as::<_, SessionRow>(&format!("{SESSION_SELECT} WHERE sessions.id = $1"))
-                    .bind(&session_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(SessionRecord::try_from)
-                    .transpose()?;
+            let session = sqlx::query_as::<_, SessionRow>(&format!(
+                "{SESSION_SELECT} WHERE sessions.id = $1"
+            ))
+            .bind(&session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(SessionRecord::try_from)
+            .transpose()?;
             let live = session.filter(|s| {
                 !s.revoked && s.expires_at > now && token_end.is_some_and(|end| end > now)
             });
@@ -155,7 +159,10 @@ impl SessionStore for PostgresStore {
         &self,
         presented: &RefreshKey,
     ) -> Result<Option<String>, StoreError> {
-        if !storable(&[presented.family.as_deref().unwrap_or_default(), &presented.hash]) {
+        if !storable(&[
+            presented.family.as_deref().unwrap_or_default(),
+            &presented.hash,
+        ]) {
             return Ok(None);
         }
         let found: Option<RefreshRow> = find_by_refresh_key(presented, false)
@@ -241,7 +248,9 @@ fn find_by_refresh_key(
     const BY_HASH_LOCKED: &str = "SELECT id, refresh_hash, refresh_expires_at FROM sessions
          WHERE refresh_family IS NULL AND refresh_hash = $1 FOR UPDATE";
     match &presented.family {
-        Some(family) => sqlx::query_as(if lock { BY_FAMILY_LOCKED } else { BY_FAMILY }).bind(family),
+        Some(family) => {
+            sqlx::query_as(if lock { BY_FAMILY_LOCKED } else { BY_FAMILY }).bind(family)
+        }
         None => sqlx::query_as(if lock { BY_HASH_LOCKED } else { BY_HASH }).bind(&presented.hash),
     }
 }

@@ -270,7 +270,8 @@ impl Drop for PostgresDatabase {
         let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         if std::thread::panicking() {
             // Dropping during a failed test's unwinding must not panic again.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.on_server(&drop)));
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.on_server(&drop)));
         } else {
             self.on_server(&drop);
         }
