@@ -51,7 +51,18 @@ fn two_instances_starting_at_once_on_an_empty_database_both_serve() {
 
 #[test]
 fn a_key_rotated_on_the_command_line_signs_on_every_running_instance_within_two_seconds() {
-    // The periodic re-read is an hour away: only the change feed can tell.
+    key_rotation_reaches_a_running_instance(false);
+}
+
+#[test]
+fn the_change_feed_listens_again_after_losing_its_connection() {
+    key_rotation_reaches_a_running_instance(true);
+}
+
+/// Rotates the key with the CLI while two instances run (their periodic re-read an
+/// hour away), after cutting every database connection of theirs if `cut`, and
+/// checks the second instance signs with the new key within two seconds.
+fn key_rotation_reaches_a_running_instance(cut: bool) {
     let slow = [("LATCHKEY_KEYRING_REFRESH_SECONDS", "3600")];
     let one = TestServer::start_with(&slow);
     if !one.database().is_postgres() {
@@ -63,6 +74,16 @@ fn a_key_rotated_on_the_command_line_signs_on_every_running_instance_within_two_
     let two = TestServer::start_sharing_database(&one, &slow);
     one.add_user("nina", "pw-nina-long", &[]);
     let old_kid = kid(&two.login("nina", "pw-nina-long", None));
+    if cut {
+        let cut = one.database().query_texts(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        );
+        assert!(!cut.is_empty(), "no connection to cut");
+        // Let the listener notice and listen again.
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let rotated = one.cli_ok(&["key", "rotate"], None);
     let new_kid = rotated.trim().rsplit(' ').next().unwrap().to_owned();
     assert_ne!(new_kid, old_kid);

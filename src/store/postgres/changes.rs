@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::broadcast;
 
 use crate::store::{ChangeFeed, StoreChange, StoreError};
@@ -28,9 +27,13 @@ pub(super) struct Listener {
 
 impl Listener {
     /// Listens on the change channel (it does once this returns), and hands what
-    /// arrives to subscribers from a task of its own.
-    pub(super) async fn start(pool: &PgPool) -> Result<Self, StoreError> {
-        let mut listener = PgListener::connect_with(pool).await?;
+    /// arrives to subscribers from a task of its own. The listening connection is
+    /// its own, outside the store's pool, which stays whole for requests.
+    pub(super) async fn start(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
+        let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(CHANNEL).await?;
         let (sender, _) = broadcast::channel(BACKLOG);
         tokio::spawn(forward(listener, sender.clone()));

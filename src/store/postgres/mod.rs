@@ -40,6 +40,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub(crate) struct PostgresStore {
     pool: PgPool,
+    /// How to connect: the change feed opens its own connection.
+    options: PgConnectOptions,
     /// The change feed's listener, started by the first [`Store::changes`].
     listener: Arc<OnceCell<Listener>>,
 }
@@ -103,11 +105,12 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
+            options,
             listener: Arc::new(OnceCell::new()),
         })
     }
@@ -399,7 +402,7 @@ impl Store for PostgresStore {
     async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
         let listener = self
             .listener
-            .get_or_try_init(|| Listener::start(&self.pool))
+            .get_or_try_init(|| Listener::start(self.options.clone()))
             .await?;
         Ok(Some(listener.subscribe()))
     }
