@@ -110,3 +110,81 @@ ensure_schemathesis() {
   python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
   hash -r
 }
+
+# PostgreSQL from Debian's packages, for the test suite's second run. Idempotent:
+# nothing is installed when an initdb is found.
+ensure_postgres() {
+  local initdb
+  initdb="$(postgres_bin initdb || true)"
+  if [ -n "$initdb" ]; then
+    log "postgresql: $("$initdb" --version)"
+    return
+  fi
+  _apt_install postgresql
+  initdb="$(postgres_bin initdb || true)"
+  [ -n "$initdb" ] || die "postgresql installed, but no initdb under /usr/lib/postgresql/*/bin"
+}
+
+# The newest PostgreSQL binary named $1 under /usr/lib/postgresql/*/bin.
+postgres_bin() {
+  local found
+  found="$(ls -d /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n1)"
+  [ -n "$found" ] && echo "$found"
+}
+
+# Starts a throwaway PostgreSQL cluster: a temporary directory owned by the
+# unprivileged `postgres` user (PostgreSQL refuses to run as root), a generated
+# password (scram-sha-256), TCP on 127.0.0.1 only at a free port, its socket in the
+# directory, fsync on. Sets PG_CLUSTER_DIR and PG_TEST_URL (a server URL, for
+# LATCHKEY_TEST_DATABASE_URL). The caller stops it with stop_postgres_cluster,
+# from a trap.
+start_postgres_cluster() {
+  local initdb pg_ctl password port
+  initdb="$(postgres_bin initdb)" || die "no initdb: run ensure_postgres first"
+  pg_ctl="$(postgres_bin pg_ctl)" || die "no pg_ctl"
+  id postgres >/dev/null 2>&1 || die "no postgres user (Debian's postgresql package creates it)"
+  PG_CLUSTER_DIR="$(mktemp -d /tmp/latchkey-pg.XXXXXX)"
+  export PG_CLUSTER_DIR
+  chown postgres: "$PG_CLUSTER_DIR"
+  chmod 700 "$PG_CLUSTER_DIR"
+  password="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+  printf '%s\n' "$password" >"$PG_CLUSTER_DIR/pwfile"
+  chown postgres: "$PG_CLUSTER_DIR/pwfile"
+  chmod 600 "$PG_CLUSTER_DIR/pwfile"
+  runuser -u postgres -- "$initdb" -D "$PG_CLUSTER_DIR/data" -U postgres \
+    --pwfile="$PG_CLUSTER_DIR/pwfile" --auth=scram-sha-256 --encoding=UTF8 \
+    --locale=C.UTF-8 >"$PG_CLUSTER_DIR/initdb.log" 2>&1 \
+    || { cat "$PG_CLUSTER_DIR/initdb.log" >&2; die "initdb failed"; }
+  rm -f "$PG_CLUSTER_DIR/pwfile"
+  # A free loopback port: ask the kernel for one (a race with another process
+  # taking it first is retried below).
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    # Tests run four at a time, some with several instances of up to
+    # database_max_connections each: 400 connections leave room.
+    if runuser -u postgres -- "$pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" -w \
+      -o "-p $port -k $PG_CLUSTER_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=on -c shared_buffers=64MB" \
+      start >/dev/null; then
+      PG_TEST_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
+      export PG_TEST_URL
+      log "postgresql cluster in $PG_CLUSTER_DIR on 127.0.0.1:$port"
+      return
+    fi
+    log "postgresql did not start on port $port (attempt $attempt)"
+  done
+  cat "$PG_CLUSTER_DIR/server.log" >&2 || true
+  die "could not start a postgresql cluster"
+}
+
+# Stops the cluster start_postgres_cluster started and removes its directory.
+stop_postgres_cluster() {
+  [ -n "${PG_CLUSTER_DIR:-}" ] && [ -d "$PG_CLUSTER_DIR" ] || return 0
+  local pg_ctl
+  pg_ctl="$(postgres_bin pg_ctl || true)"
+  if [ -n "$pg_ctl" ] && [ -f "$PG_CLUSTER_DIR/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$pg_ctl" -D "$PG_CLUSTER_DIR/data" -m fast -w stop >/dev/null || true
+  fi
+  rm -rf "$PG_CLUSTER_DIR"
+  unset PG_CLUSTER_DIR PG_TEST_URL
+}

@@ -21,6 +21,7 @@ use crate::auth::rate_limit::RatePolicy;
 use crate::auth::sessions::SessionPolicy;
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
+use crate::store::StoreOptions;
 
 /// The configuration file read when `LATCHKEY_CONFIG` does not name another.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -38,6 +39,8 @@ pub(crate) struct Settings {
     pub data_dir: PathBuf,
     /// The database; none means SQLite at `data_dir/latchkey.db`.
     pub database_url: Option<String>,
+    /// The most connections to a PostgreSQL database at once, per instance.
+    pub database_max_connections: u32,
     /// Lifetime of an access token, in minutes.
     pub access_token_minutes: u64,
     /// Algorithm of new signing keys.
@@ -116,6 +119,7 @@ impl Default for Settings {
             site_root: "target/site".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_max_connections: 10,
             access_token_minutes: 15,
             signing_algorithm: KeyAlgorithm::HS256,
             token_issuer: None,
@@ -184,6 +188,13 @@ impl Settings {
             refresh_per_session_minute: self.refresh_session_per_minute,
             refresh_per_address_minute: self.refresh_address_per_minute,
             signup_per_address_hour: self.signup_address_per_hour,
+        }
+    }
+
+    /// How the store is opened.
+    pub(crate) fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.database_max_connections,
         }
     }
 
@@ -308,6 +319,11 @@ impl Settings {
                 "throttle_account_failures, throttle_address_failures and \
                  throttle_device_failures must be at least 1"
                     .into(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError(
+                "database_max_connections must be at least 1".into(),
             ));
         }
         if self.device_cookie_days == 0 {

@@ -30,8 +30,8 @@ use super::token::{IssuedToken, TokenClaims, TokenError, TokenSigner};
 use crate::clock::{seconds, unix_now};
 use crate::model::TokenResponse;
 use crate::store::{
-    NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, Store, StoreError,
-    UserRecord,
+    ChangeFeed, NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, Store,
+    StoreChange, StoreError, UserRecord,
 };
 
 /// How long sessions last.
@@ -293,6 +293,24 @@ impl Sessions {
 
     fn refresh_end(&self, now: i64) -> i64 {
         now.saturating_add(seconds(self.policy.refresh_lifetime))
+    }
+
+    /// Follows the store's change feed until it ends: reads the keyring again as
+    /// soon as another instance or the command line changed it (or changes may
+    /// have been missed). The periodic re-read stays as the safety net.
+    pub(crate) async fn follow_changes(self, mut feed: ChangeFeed) {
+        while let Some(change) = feed.next().await {
+            match change {
+                StoreChange::KeysChanged | StoreChange::Missed => {
+                    if self.reload_keyring(Duration::ZERO).await {
+                        tracing::debug!("signing keys read again after a change elsewhere");
+                    }
+                }
+                // Sessions and users are read from the store on every request:
+                // nothing is cached that these would make stale.
+                StoreChange::SessionEnded(_) | StoreChange::UserChanged(_) => {}
+            }
+        }
     }
 
     /// Reads the keyring again if it was read more than `age` ago; true if it did.

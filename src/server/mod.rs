@@ -36,9 +36,18 @@ fn startup<E: std::fmt::Display>(context: &'static str) -> impl FnOnce(E) -> Sta
 
 /// Opens the store, loads the signing keys and builds the auth core.
 async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
-    let store = store::open(settings.database_url.as_deref(), &settings.data_dir)
+    let store = store::open_with(
+        settings.database_url.as_deref(),
+        &settings.data_dir,
+        settings.store_options(),
+    )
+    .await
+    .map_err(startup("cannot open the store"))?;
+    // Listening before the keyring is read: no change after that read is missed.
+    let changes = store
+        .changes()
         .await
-        .map_err(startup("cannot open the store"))?;
+        .map_err(startup("cannot listen for changes in the database"))?;
     let token_policy = settings.token_policy();
     let keyring = prepare_keyring(
         store.as_ref(),
@@ -57,6 +66,9 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         TokenSigner::new(keyring, token_policy),
         settings.session_policy(),
     );
+    if let Some(feed) = changes {
+        tokio::spawn(sessions.clone().follow_changes(feed));
+    }
     let hashing = Hashing {
         logins: HashingPool::new(
             settings.password_hash_concurrency,

@@ -1,10 +1,14 @@
 //! Where users and items live. Handlers and the command line see only the [`Store`]
-//! trait, so another database can be added without touching them.
+//! trait: SQLite (the embedded default, [`SqliteStore`]) and PostgreSQL
+//! ([`PostgresStore`], for several instances) behave the same behind it.
 
 pub(crate) mod backup;
+pub(crate) mod changes;
 pub(crate) mod copy;
 pub(crate) mod device_cookies;
 pub(crate) mod login_failures;
+mod migrations;
+mod postgres;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
 mod sqlite;
@@ -15,9 +19,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub(crate) use self::changes::{ChangeFeed, StoreChange};
 pub(crate) use self::copy::CopyStore;
 pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
 pub(crate) use self::login_failures::{FailureCount, LoginFailureStore};
+pub(crate) use self::postgres::PostgresStore;
 pub(crate) use self::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
@@ -110,6 +116,11 @@ pub(crate) enum StoreError {
     /// A file operation (a backup) failed.
     #[error("{0}")]
     File(String),
+    /// The database lacks migrations this build knows (another instance of an
+    /// older build, or one that has not finished migrating).
+    #[error("database not migrated: {0}")]
+    #[allow(dead_code)] // by `ready`, for `/readyz`
+    Unmigrated(String),
 }
 
 /// Users and their items, and what the auth core keeps about them.
@@ -156,15 +167,49 @@ pub(crate) trait Store:
     async fn add_item(&self, owner: &str, item: &NewItem) -> Result<Item, StoreError>;
     /// Removes an item; false if the owner has none with that id.
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
+    /// Whether the database is reachable and every migration this build knows is
+    /// applied: `Ok(())`, or why not.
+    #[allow(dead_code)] // for `/readyz`
+    async fn ready(&self) -> Result<(), StoreError>;
+    /// The feed of changes other writers make, if this database has one (see
+    /// [`changes`]); listening has begun when it returns.
+    async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError>;
 }
 
 /// The SQLite file in `data_dir` used when no `database_url` is set.
 pub(crate) const DEFAULT_SQLITE_FILE: &str = "latchkey.db";
 
-/// The store behind `database_url` (SQLite in `data_dir` when none), migrated.
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoreOptions {
+    /// The most connections to a PostgreSQL server at once (SQLite keeps its own
+    /// small pool).
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+        }
+    }
+}
+
+/// The store behind `database_url` (SQLite in `data_dir` when none), migrated,
+/// with the default [`StoreOptions`].
 pub(crate) async fn open(
     database_url: Option<&str>,
     data_dir: &std::path::Path,
+) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(database_url, data_dir, StoreOptions::default()).await
+}
+
+/// The store behind `database_url` (SQLite in `data_dir` when none), migrated:
+/// `sqlite:` URLs open SQLite, `postgres:` and `postgresql:` URLs PostgreSQL.
+pub(crate) async fn open_with(
+    database_url: Option<&str>,
+    data_dir: &std::path::Path,
+    options: StoreOptions,
 ) -> Result<Arc<dyn Store>, StoreError> {
     let Some(database_url) = database_url else {
         return Ok(Arc::new(
@@ -174,9 +219,15 @@ pub(crate) async fn open(
     if database_url.starts_with("sqlite:") {
         return Ok(Arc::new(SqliteStore::open_url(database_url).await?));
     }
+    if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        return Ok(Arc::new(
+            PostgresStore::open(database_url, options.max_connections).await?,
+        ));
+    }
+    // Only the scheme: the rest may hold a password.
     let scheme = database_url.split(':').next().unwrap_or_default();
     Err(StoreError::Unsupported(format!(
-        "`{scheme}:` (this build supports sqlite: only; leave DATABASE_URL unset for the embedded default)"
+        "`{scheme}:` (this build supports sqlite: and postgres:; leave DATABASE_URL unset for the embedded default)"
     )))
 }
 

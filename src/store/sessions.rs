@@ -108,4 +108,7 @@ pub(crate) trait SessionStore: Send + Sync {
         now: i64,
         refresh_ended_before: i64,
     ) -> Result<u64, StoreError>;
+    /// How many sessions are live at `now`: not revoked, not expired.
+    #[allow(dead_code)] // for the metrics
+    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError>;
 }

@@ -237,7 +237,11 @@ fn db_backup_is_a_consistent_snapshot_taken_while_the_server_writes() {
 
     // Restored, the backup serves the same users and sessions.
     let mut restored = TestServer::stopped_with(&[]);
-    let file = restored.database().sqlite_file().to_owned();
+    let file = restored
+        .database()
+        .sqlite_file()
+        .expect("SQLite")
+        .to_owned();
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::copy(&backup, &file).unwrap();
     restored.launch();
@@ -258,7 +262,13 @@ fn db_backup_refuses_what_it_cannot_do_cleanly() {
     assert!(!output.status.success(), "{output:?}");
     assert!(output.one_line_failure().contains("a folder"), "{output:?}");
 
-    let database = server.database().sqlite_file().to_str().unwrap().to_owned();
+    let database = server
+        .database()
+        .sqlite_file()
+        .expect("SQLite")
+        .to_str()
+        .unwrap()
+        .to_owned();
     let output = server.cli(&["db", "backup", &database], None);
     assert!(!output.status.success(), "{output:?}");
     assert!(
@@ -316,4 +326,39 @@ fn long_commands_draw_progress_on_a_terminal_and_stay_quiet_in_scripts() {
         "no progress bar on the terminal: {:?}",
         terminal.stdout
     );
+}
+
+#[test]
+fn db_copy_moves_a_deployment_from_postgresql_to_sqlite_and_back() {
+    let mut source = two_user_server();
+    if !source.database().is_postgres() {
+        eprintln!("db copy between kinds: needs {DATABASE_VARIABLE}=postgres://…; skipped");
+        return;
+    }
+    let nina = session_of(&source, "nina");
+    assert_eq!(add_item(&source, &nina.access, "lamp"), StatusCode::CREATED);
+    let items = items_of(&source, &nina.access);
+    source.stop();
+
+    let mut on_sqlite = TestServer::stopped_on_embedded_sqlite(&[]);
+    let output = copy(&source, &on_sqlite);
+    assert!(output.status.success(), "{output:?}");
+    on_sqlite.launch();
+    let nina = assert_session_live(&on_sqlite, &nina, "nina");
+    assert_eq!(items_of(&on_sqlite, &nina.access), items);
+    assert_eq!(on_sqlite.login_status("omar", "pw-omar"), StatusCode::OK);
+    on_sqlite.stop();
+
+    let mut back = TestServer::stopped_with(&[]);
+    assert!(back.database().is_postgres());
+    let output = copy(&on_sqlite, &back);
+    assert!(output.status.success(), "{output:?}");
+    back.launch();
+    let nina = assert_session_live(&back, &nina, "nina");
+    assert_eq!(items_of(&back, &nina.access), items);
+    // Ids generated after the copy do not collide with the copied ones.
+    back.add_user("nell", "pw-nell", &[]);
+    let nell = session_of(&back, "nell");
+    assert_eq!(add_item(&back, &nell.access, "lamp"), StatusCode::CREATED);
+    assert_eq!(items_of(&back, &nina.access), items);
 }

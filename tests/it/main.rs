@@ -38,6 +38,7 @@ mod secrets_in_logs;
 mod security_headers;
 mod server_functions;
 mod sessions;
+mod shared_database;
 mod signing_keys;
 mod table_sizes;
 mod targeted_lockout;

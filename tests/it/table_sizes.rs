@@ -32,9 +32,7 @@ fn sessions_and_refresh_tokens_stay_bounded_under_loops_of_refreshes_and_logins(
     for _ in 1..REFRESHES {
         tokens = server.refresh(&tokens.refresh);
     }
-    let tables = server
-        .database()
-        .query_texts("SELECT name FROM sqlite_master WHERE type = 'table'", &[]);
+    let tables = server.database().table_names();
     println!(
         "tables: {tables:?}; sessions after {REFRESHES} refreshes: {}",
         session_rows(&server)

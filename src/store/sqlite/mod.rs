@@ -17,12 +17,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{FromRow, SqlitePool};
 
 pub(crate) use self::backup::{BackupReport, backup};
-use super::{ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
+use super::migrations::{APPLIED_VERSIONS, all_applied};
+use super::{ChangeFeed, ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
+
+/// The migrations of the SQLite schema.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Users and items in one SQLite database.
 #[derive(Clone)]
@@ -109,20 +113,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // sqlx takes no lock to migrate SQLite, and switching a new file to WAL can
+        // fail while another process does the same: instances starting at once on
+        // a new database would collide. An exclusive lock makes them take turns;
+        // the later ones find the file in WAL mode and the migrations applied. The
+        // lock is on a file of its own: closing any descriptor of the database file
+        // would drop SQLite's own locks on it.
+        let _starting = match file {
+            Some(file) => Some(lock_exclusively(&migration_lock_file(file)).await?),
+            None => None,
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        // sqlx takes no lock to migrate SQLite: two instances starting at once on a
-        // new file would both create the tables. An exclusive lock makes them take
-        // turns; the second finds the migrations applied. The lock is on a file of
-        // its own: closing any descriptor of the database file would drop SQLite's
-        // own locks on it.
-        let _migrating = match file {
-            Some(file) => Some(lock_exclusively(&migration_lock_file(file)).await?),
-            None => None,
-        };
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -442,5 +447,17 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: Vec<i64> = sqlx::query_scalar(APPLIED_VERSIONS)
+            .fetch_all(&self.pool)
+            .await?;
+        all_applied(&MIGRATOR, &applied)
+    }
+
+    async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
+        // One instance on one file: nobody else writes.
+        Ok(None)
     }
 }

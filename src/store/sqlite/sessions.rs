@@ -185,6 +185,16 @@ impl SessionStore for SqliteStore {
         .await?;
         Ok(deleted.rows_affected())
     }
+
+    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(live).unwrap_or(0))
+    }
 }
 
 /// The session a presented refresh token names, its current token's hash and

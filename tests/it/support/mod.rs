@@ -20,11 +20,14 @@
 //!   given to the server and its CLI as `DATABASE_URL`, so every test server still
 //!   has a database of its own, opened by URL. A template without `{dir}` is
 //!   refused (every server would share one database).
-//! - anything else (a `postgres://` server URL, later): not supported yet; the
-//!   harness panics saying so. When it is, the harness will create one fresh
-//!   database on that server for every test server (named after the test server's
-//!   temporary directory), give its URL as `DATABASE_URL`, and drop it when the
-//!   test server is dropped.
+//! - a `postgres://` (or `postgresql://`) server URL, e.g.
+//!   `postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres`: every test server
+//!   gets a fresh database on that server (`CREATE DATABASE` with a name unique to
+//!   the test process and server), given as `DATABASE_URL`, and dropped
+//!   (`WITH (FORCE)`) when the last test server using it is dropped. `.ci/test`
+//!   starts a throwaway cluster and runs the suite this way as well. The user of
+//!   the URL must be allowed to create databases.
+//! - anything else: refused (the harness panics saying so).
 //!
 //! Instances that share one database (several replicas) are made with
 //! [`TestServer::start_sharing_database`]: they get the first one's database by
@@ -32,8 +35,12 @@
 //!
 //! The helpers that read the database behind the server's back
 //! ([`TestDatabase::query_texts`](database::TestDatabase::query_texts), [`TestServer::stored_password_hash`],
-//! [`TestDatabase::sqlite_bytes`](database::TestDatabase::sqlite_bytes)) read the same database through
-//! [`TestServer::database`]; their SQL is SQLite's (`?` parameters).
+//! [`TestDatabase::table_names`](database::TestDatabase::table_names),
+//! [`TestDatabase::stored_bytes`](database::TestDatabase::stored_bytes)) read the same database through
+//! [`TestServer::database`], on either database. Their SQL is written once, with
+//! `?` parameters, in the SQL both databases understand; on PostgreSQL the
+//! parameters are numbered and the selected column is cast to text. Tests about
+//! the SQLite file itself (its mode) check it only on SQLite and say so on stderr.
 
 pub mod browser;
 mod database;
@@ -46,7 +53,7 @@ mod server;
 mod sessions;
 
 pub use browser::*;
-pub use database::sqlite_query_texts;
+pub use database::{DATABASE_VARIABLE, sqlite_query_texts};
 pub use fastapi::{
     CHEAP_HASH_PREFIX, JOHNDOE_HASH, SHARED_KEY, fastapi_example_key, fastapi_users,
 };

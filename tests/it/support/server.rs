@@ -87,9 +87,26 @@ impl TestServer {
     /// port and log), with extra environment variables: what a second replica
     /// behind a load balancer is.
     pub fn start_sharing_database(other: &TestServer, env: &[(&str, &str)]) -> Self {
+        let mut server = Self::stopped_sharing_database(other, env);
+        server.launch();
+        server
+    }
+
+    /// Like [`Self::start_sharing_database`], but not started yet.
+    pub fn stopped_sharing_database(other: &TestServer, env: &[(&str, &str)]) -> Self {
         let mut server = Self::stopped_with(env);
         server.database = other.database.shared();
-        server.launch();
+        server
+    }
+
+    /// Like [`Self::stopped_with`], but on the embedded SQLite default whatever
+    /// [`DATABASE_VARIABLE`](super::database::DATABASE_VARIABLE) says: for tests
+    /// that move data between kinds of database.
+    pub fn stopped_on_embedded_sqlite(env: &[(&str, &str)]) -> Self {
+        let mut server = Self::stopped_with(env);
+        server.database = TestDatabase::DataDir {
+            file: server.data_dir().join("latchkey.db"),
+        };
         server
     }
 
