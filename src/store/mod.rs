@@ -96,6 +96,29 @@ pub(crate) enum StoreError {
     /// The database URL names a database latchkey cannot use.
     #[error("unsupported database URL: {0}")]
     Unsupported(String),
+    /// A migration this build knows is not applied (or failed half-way).
+    #[error("the database schema is not up to date: migration {0} is not applied")]
+    Unmigrated(i64),
+}
+
+/// Whether every migration `known` to this build is in `applied`, and none was
+/// left half-done (`dirty`): what readiness asks of a store's schema.
+pub(crate) fn check_migrations(
+    known: &sqlx::migrate::Migrator,
+    applied: &[sqlx::migrate::AppliedMigration],
+    dirty: Option<i64>,
+) -> Result<(), StoreError> {
+    if let Some(version) = dirty {
+        return Err(StoreError::Unmigrated(version));
+    }
+    let missing = known
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .find(|m| !applied.iter().any(|a| a.version == m.version));
+    match missing {
+        Some(migration) => Err(StoreError::Unmigrated(migration.version)),
+        None => Ok(()),
+    }
 }
 
 /// Users and their items, and what the auth core keeps about them.
@@ -137,6 +160,9 @@ pub(crate) trait Store:
     async fn add_item(&self, owner: &str, item: &NewItem) -> Result<Item, StoreError>;
     /// Removes an item; false if the owner has none with that id.
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
+    /// Whether the database answers and every migration this build knows is
+    /// applied: what `GET /readyz` reports.
+    async fn ready(&self) -> Result<(), StoreError>;
 }
 
 /// The store behind `database_url` (SQLite in `data_dir` when none), migrated.

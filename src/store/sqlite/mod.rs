@@ -14,12 +14,15 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, SqlitePool};
 
-use super::{ImportedUsers, NewUser, Store, StoreError, UserRecord};
+use super::{ImportedUsers, NewUser, Store, StoreError, UserRecord, check_migrations};
 use crate::auth::ScopeSet;
 use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
+
+/// The SQLite schema's migrations, built into the binary.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Users and items in one SQLite database.
 #[derive(Clone)]
@@ -104,7 +107,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        MIGRATIONS.run(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -392,5 +395,13 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        use sqlx::migrate::Migrate as _;
+        let mut connection = self.pool.acquire().await?;
+        let dirty = connection.dirty_version().await?;
+        let applied = connection.list_applied_migrations().await?;
+        check_migrations(&MIGRATIONS, &applied, dirty)
     }
 }
