@@ -42,7 +42,11 @@ pub(super) fn apply(router: Router, settings: &Settings) -> Router {
     router.layer(middleware::from_fn_with_state(log, log_and_count))
 }
 
-async fn log_and_count(State(log): State<Arc<AccessLog>>, request: Request, next: Next) -> Response {
+async fn log_and_count(
+    State(log): State<Arc<AccessLog>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

@@ -29,7 +29,10 @@ pub(super) fn apply(router: Router, trusted_proxies: &[IpNet]) -> Router {
     router
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(trusted, keep_only_trusted_id))
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            keep_only_trusted_id,
+        ))
 }
 
 /// Removes the request's `X-Request-Id` unless a trusted proxy sent exactly one
@@ -66,7 +69,10 @@ mod tests {
     #[test]
     fn only_short_visible_ascii_ids_are_well_formed() {
         for good in ["a", "0f3c2e8e9b1d4a7c", "req-1:2/3+4=", &"x".repeat(128)] {
-            assert!(is_well_formed(&HeaderValue::from_str(good).unwrap()), "{good}");
+            assert!(
+                is_well_formed(&HeaderValue::from_str(good).unwrap()),
+                "{good}"
+            );
         }
         for bad in [
             &b""[..],

@@ -110,6 +110,30 @@ impl TestDatabase {
         })
     }
 
+    /// Runs one SQL statement on the SQLite file behind the server's back (to
+    /// put the database in a state the server must notice).
+    pub fn execute(&self, sql: &str) {
+        use sqlx::ConnectOptions as _;
+        use sqlx::sqlite::SqliteConnectOptions;
+        let path = self.sqlite_file();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async {
+            let mut connection = SqliteConnectOptions::new()
+                .filename(path)
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+            sqlx::query(sql)
+                .execute(&mut connection)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = sqlx::Connection::close(connection).await;
+        });
+    }
+
     /// The bytes of the SQLite file and of its write-ahead log, named.
     pub fn sqlite_bytes(&self) -> Vec<(String, Vec<u8>)> {
         let file = self.sqlite_file();
