@@ -120,7 +120,7 @@ fn leaves_no_secret_in_the_log(format: &str) {
         StatusCode::BAD_REQUEST
     );
     // Secrets where no client should put them: in /token's query string, and
-    // beside a metrics-free route's query, with cookies.
+    // in another route's query, with cookies.
     let in_query = "a password sent in the query";
     let response = server
         .client()
@@ -128,7 +128,10 @@ fn leaves_no_secret_in_the_log(format: &str) {
             "/token?username=nina&password={}&refresh_token={refresh}",
             in_query.replace(' ', "+")
         )))
-        .header(reqwest::header::COOKIE, format!("{cookie}; session={refresh}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("{cookie}; session={refresh}"),
+        )
         .form(&[("username", "nina"), ("password", wrong)])
         .send()
         .unwrap();
