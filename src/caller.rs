@@ -59,10 +59,7 @@ impl Caller {
             (Some(value), None) => value.to_str().ok(),
             _ => None,
         };
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let peer = socket_peer(&parts.extensions);
         Self {
             credentials: Credentials::from_header(header),
             fingerprint: fingerprint_cookie(&parts.headers),
@@ -102,11 +99,25 @@ fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = cookie::Cookie<'
         .filter_map(Result::ok)
 }
 
+/// The address of the socket a request came in on (`ConnectInfo`, set by the
+/// listener); unspecified when there is none.
+pub(crate) fn socket_peer(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+}
+
+/// Whether `peer` is one of the `trusted` proxies, whose headers name the client
+/// (and the request id).
+pub(crate) fn is_trusted_proxy(peer: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(&peer.to_canonical()))
+}
+
 /// Walks `X-Forwarded-For` from the right while the hop that added an entry is a
 /// trusted proxy; the first entry added by an untrusted hop is the client. With no
 /// `X-Forwarded-For`, a trusted peer's `X-Real-IP` is used.
-fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| is_trusted_proxy(ip, trusted);
     if !is_trusted(peer) {
         return peer;
     }

@@ -10,6 +10,7 @@
 //! - `items`: the users' items, beside the auth core;
 //! - `store`: where all of it is kept (SQL);
 //! - `server`: the composition — state, router, HTTP hardening, listener;
+//! - `logging`: where log lines go, as text or JSON;
 //! - `cli`: the command line; [`run`] below serves or hands it an operator's
 //!   command, so no module but this root reaches the composition in `server`.
 //!
@@ -34,6 +35,8 @@ mod clock;
 #[cfg(feature = "ssr")]
 mod items;
 #[cfg(feature = "ssr")]
+mod logging;
+#[cfg(feature = "ssr")]
 mod server;
 #[cfg(feature = "ssr")]
 mod settings;
@@ -47,6 +50,7 @@ mod store;
 #[cfg(feature = "ssr")]
 pub async fn run(cli: cli::Cli) -> Result<(), cli::CliError> {
     let settings = settings::Settings::load().map_err(cli::CliError::from_display)?;
+    logging::init(&settings);
     if cli.serves() {
         server::serve(settings)
             .await

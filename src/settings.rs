@@ -110,7 +110,53 @@ pub(crate) struct Settings {
     pub hsts_max_age_seconds: u64,
     /// Origins whose pages may call the JSON API (CORS).
     pub cors_allowed_origins: Vec<String>,
+    /// What is logged, as `RUST_LOG`-style directives (`RUST_LOG` wins when set).
+    pub log_filter: String,
+    /// How log lines are written: human-readable text or JSON lines.
+    pub log_format: LogFormat,
+    /// Request paths left out of the access log (health checks, by default).
+    pub access_log_skip_paths: Vec<String>,
+    /// A listener of its own for `GET /metrics`; none keeps it off that way.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token `GET /metrics` requires; with no `metrics_addr`, setting
+    /// it serves the metrics on the public port.
+    pub metrics_token: Option<SecretString>,
 }
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    /// One human-readable line per event (colours on a terminal).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A secret setting: its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct SecretString(String);
+
+impl SecretString {
+    /// The secret itself, for the one place that compares it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The paths the access log leaves out unless told otherwise: the probes of load
+/// balancers and orchestrators, and the metrics scrapes.
+const HEALTH_CHECK_PATHS: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// The shortest `metrics_token` accepted.
+const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -154,6 +200,11 @@ impl Default for Settings {
             request_timeout_seconds: 30,
             hsts_max_age_seconds: 0,
             cors_allowed_origins: Vec::new(),
+            log_filter: "info,sqlx=warn".into(),
+            log_format: LogFormat::Text,
+            access_log_skip_paths: HEALTH_CHECK_PATHS.map(String::from).to_vec(),
+            metrics_addr: None,
+            metrics_token: None,
         }
     }
 }
@@ -278,6 +329,7 @@ impl Settings {
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
         settings.validate_http()?;
+        settings.validate_operations()?;
         Ok(settings)
     }
 
@@ -429,6 +481,49 @@ impl Settings {
     }
 }
 
+/// Logging and metrics.
+impl Settings {
+    /// Whether `GET /metrics` is served at all (on its own address, or with a
+    /// token on the public port).
+    pub(crate) fn metrics_enabled(&self) -> bool {
+        self.metrics_addr.is_some() || self.metrics_token.is_some()
+    }
+
+    fn validate_operations(&self) -> Result<(), ConfigError> {
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log_filter) {
+            return Err(ConfigError(format!("log_filter: {e}")));
+        }
+        if let Some(path) = self
+            .access_log_skip_paths
+            .iter()
+            .find(|path| !path.starts_with('/'))
+        {
+            return Err(ConfigError(format!(
+                "access_log_skip_paths: {path:?} is not a path (it must start with /)"
+            )));
+        }
+        if self.metrics_addr == Some(self.site_addr) {
+            return Err(ConfigError(
+                "metrics_addr must differ from site_addr: leave it out and set metrics_token \
+                 to serve the metrics on the site's port"
+                    .into(),
+            ));
+        }
+        if let Some(token) = &self.metrics_token {
+            // Never the token itself in the message: it may end up in a log.
+            let token = token.expose();
+            let bearer_chars = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+            if token.chars().count() < MIN_METRICS_TOKEN_CHARS || !token.chars().all(bearer_chars) {
+                return Err(ConfigError(format!(
+                    "metrics_token must have at least {MIN_METRICS_TOKEN_CHARS} characters of \
+                     A-Z a-z 0-9 - . _ ~ + / = (e.g. `openssl rand -hex 32`)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What keeps `origin` from being an origin as a browser's `Origin` header spells
 /// it (`scheme://host[:port]`, lowercase, no path), if anything.
 fn origin_problem(origin: &str) -> Option<&'static str> {
@@ -550,5 +645,26 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert!(Settings::default().validate_http().is_ok());
+        assert!(Settings::default().validate_operations().is_ok());
+        assert!(!Settings::default().metrics_enabled());
+    }
+
+    #[test]
+    fn a_bad_log_filter_or_metrics_token_is_refused_without_showing_the_token() {
+        let settings = Settings {
+            log_filter: "info,latchkey=loud".into(),
+            ..Settings::default()
+        };
+        let error = settings.validate_operations().unwrap_err().to_string();
+        assert!(error.contains("log_filter"), "{error}");
+        let token = "short secret";
+        let settings = Settings {
+            metrics_token: Some(SecretString(token.into())),
+            ..Settings::default()
+        };
+        let error = settings.validate_operations().unwrap_err().to_string();
+        assert!(error.contains("metrics_token"), "{error}");
+        assert!(!error.contains(token), "{error}");
+        assert!(!format!("{settings:?}").contains(token));
     }
 }

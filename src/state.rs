@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 use crate::auth::AuthService;
 use crate::items::Items;
 use crate::settings::Settings;
+use crate::store::Store;
 
 /// The server's state, built once at start-up (`server::build_state`).
 #[derive(Clone, FromRef)]
@@ -20,4 +21,6 @@ pub(crate) struct AppState {
     pub items: Items,
     /// The configuration the server started with.
     pub settings: Arc<Settings>,
+    /// The store itself, for what asks about the database as such (readiness).
+    pub store: Arc<dyn Store>,
 }

@@ -3,6 +3,7 @@
 
 mod authorized;
 mod error;
+mod health;
 mod items;
 mod jwks;
 mod logout;
@@ -47,6 +48,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/users/me/items/{item_id}", delete(items::delete_own_item))
         .route("/status/", get(users::read_system_status))
         .route("/status", get(users::read_system_status))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
 }
 
 /// Swagger UI at `/docs` and the OpenAPI document at `/openapi.json`.

@@ -8,7 +8,7 @@ use utoipa::openapi::{Components, RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::error::{ErrorBody, FieldError, ValidationErrorBody};
-use super::{items, jwks, logout, token, users};
+use super::{health, items, jwks, logout, token, users};
 use crate::auth::Scope;
 use crate::model::{Item, NewAccount, NewItem, TokenResponse, User};
 use crate::rules::{
@@ -32,6 +32,8 @@ use crate::rules::{
         items::create_own_item,
         items::delete_own_item,
         users::read_system_status,
+        health::healthz,
+        health::readyz,
     ),
     components(schemas(User, Item, NewItem, NewAccount, TokenResponse, ErrorBody, FieldError, ValidationErrorBody, users::Status)),
     modifiers(&SecuritySchemes, &FieldRules),

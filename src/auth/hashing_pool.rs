@@ -1,9 +1,14 @@
 //! A limit on concurrent password hashing: each Argon2 computation takes 64 MiB
 //! and a core, so at most a fixed number run at once and a bounded number wait.
 //! Beyond that, logins are turned away at once instead of piling up.
+//!
+//! Each pool reports its queue (`latchkey_password_hash_queue_depth`), how long
+//! hashes waited for a slot (`latchkey_password_hash_wait_seconds`) and how many
+//! were refused (`latchkey_password_hash_refused_total`), labelled with its name.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
@@ -17,19 +22,22 @@ pub(crate) struct Busy;
 /// Slots for password hashing, with a bounded queue.
 #[derive(Clone)]
 pub(crate) struct HashingPool {
+    name: &'static str,
     slots: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     queue: usize,
 }
 
 impl HashingPool {
-    /// `concurrency` computations at once (0: one per CPU core), `queue` waiting.
-    pub(crate) fn new(concurrency: usize, queue: usize) -> Self {
+    /// `concurrency` computations at once (0: one per CPU core), `queue` waiting;
+    /// `name` labels its metrics.
+    pub(crate) fn new(name: &'static str, concurrency: usize, queue: usize) -> Self {
         let concurrency = match concurrency {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
         Self {
+            name,
             slots: Arc::new(Semaphore::new(concurrency)),
             waiting: Arc::new(AtomicUsize::new(0)),
             queue,
@@ -42,17 +50,22 @@ impl HashingPool {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
+        let arrived = Instant::now();
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
                 let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
-                let _leave = LeaveQueue(&self.waiting);
+                let _leave = LeaveQueue::new(&self.waiting, self.name);
                 if ahead >= self.queue {
+                    metrics::counter!("latchkey_password_hash_refused_total", "pool" => self.name)
+                        .increment(1);
                     return Err(Busy);
                 }
                 self.slots.clone().acquire_owned().await.map_err(|_| Busy)?
             }
         };
+        metrics::histogram!("latchkey_password_hash_wait_seconds", "pool" => self.name)
+            .record(arrived.elapsed().as_secs_f64());
         // The slot goes with the computation, not with this future: a request
         // cancelled while its hash runs keeps the slot taken until the hash is done,
         // so cancelled requests cannot start more hashes than there are slots.
@@ -74,12 +87,25 @@ pub(crate) struct Hashing {
     pub sign_ups: HashingPool,
 }
 
-/// Leaves the queue when dropped, also when the waiting request is cancelled.
-struct LeaveQueue<'a>(&'a AtomicUsize);
+/// A place in the queue (counted in the queue-depth gauge): left when dropped,
+/// also when the waiting request is cancelled.
+struct LeaveQueue<'a> {
+    waiting: &'a AtomicUsize,
+    depth: metrics::Gauge,
+}
+
+impl<'a> LeaveQueue<'a> {
+    fn new(waiting: &'a AtomicUsize, pool: &'static str) -> Self {
+        let depth = metrics::gauge!("latchkey_password_hash_queue_depth", "pool" => pool);
+        depth.increment(1.0);
+        Self { waiting, depth }
+    }
+}
 
 impl Drop for LeaveQueue<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        self.depth.decrement(1.0);
     }
 }
 
@@ -90,7 +116,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn refuses_when_slots_and_queue_are_full() {
-        let pool = HashingPool::new(1, 1);
+        let pool = HashingPool::new("test", 1, 1);
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let running = tokio::spawn({
             let pool = pool.clone();
@@ -111,7 +137,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_cancelled_request_keeps_its_slot_until_its_hash_is_done() {
-        let pool = HashingPool::new(1, 0);
+        let pool = HashingPool::new("test", 1, 0);
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let (started, running) = std::sync::mpsc::channel::<()>();
         let request = tokio::spawn({

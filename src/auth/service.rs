@@ -206,7 +206,26 @@ impl AuthService {
         Ok((tokens, cookie))
     }
 
+    /// Every login, the JSON API's and the browser's, passes here: the one place
+    /// that counts logins by outcome (`latchkey_logins_total`).
     async fn password_grant(
+        &self,
+        username: &str,
+        password: &str,
+        requested_scope: &str,
+        client: IpAddr,
+        device: Option<&DeviceCookie>,
+        binding: Option<&Fingerprint>,
+    ) -> Result<(SessionTokens, CheckedLogin), AuthError> {
+        let result = self
+            .check_and_start_session(username, password, requested_scope, client, device, binding)
+            .await;
+        metrics::counter!("latchkey_logins_total", "outcome" => login_outcome(&result))
+            .increment(1);
+        result
+    }
+
+    async fn check_and_start_session(
         &self,
         username: &str,
         password: &str,
@@ -388,6 +407,22 @@ impl AuthService {
             return Err(AuthError::InactiveUser);
         }
         Ok(principal)
+    }
+}
+
+/// The `outcome` label of a login's result in the metrics.
+fn login_outcome<T>(result: &Result<T, AuthError>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        // An unknown user is a wrong password: the metrics tell no more than the
+        // answer does.
+        Err(AuthError::IncorrectLogin) => "wrong_password",
+        Err(AuthError::InactiveUser) => "inactive",
+        Err(AuthError::TooManyAttempts { .. }) => "throttled",
+        Err(AuthError::Busy) => "busy",
+        Err(AuthError::UnknownScope(_)) => "bad_request",
+        Err(AuthError::Store(_)) => "error",
+        Err(_) => "other",
     }
 }
 

@@ -1,10 +1,14 @@
 //! The server, composed: the state built from the settings, the JSON API, the
 //! docs and the pages under one router, HTTP hardening around them (limits,
-//! security headers, CORS), and the listener.
+//! security headers, CORS), request ids and the access log around everything,
+//! the metrics, and the listener.
 
+mod access_log;
 mod cors;
 mod limits;
 mod listener;
+mod metrics;
+mod request_id;
 mod security_headers;
 
 use std::sync::Arc;
@@ -71,10 +75,15 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
     }
     let hashing = Hashing {
         logins: HashingPool::new(
+            "logins",
             settings.password_hash_concurrency,
             settings.password_hash_queue,
         ),
-        sign_ups: HashingPool::new(settings.signup_hash_concurrency, settings.signup_hash_queue),
+        sign_ups: HashingPool::new(
+            "sign_ups",
+            settings.signup_hash_concurrency,
+            settings.signup_hash_queue,
+        ),
     };
     let login = LoginPolicy {
         throttle: settings.throttle_policy(),
@@ -104,8 +113,9 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
     Ok(AppState {
         leptos_options: leptos_options(settings),
         auth: Arc::new(auth),
-        items: Items::new(store),
+        items: Items::new(store.clone()),
         settings: Arc::new(settings.clone()),
+        store,
     })
 }
 
@@ -124,8 +134,9 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
     options
 }
 
-/// The whole application: JSON API, Swagger UI, and the Leptos pages.
-fn router(state: AppState) -> Router {
+/// The whole application: JSON API, Swagger UI, and the Leptos pages, with the
+/// metrics route when they are served on the site's port.
+fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let settings = state.settings.clone();
@@ -140,8 +151,14 @@ fn router(state: AppState) -> Router {
             _,
         >(security_headers::set_page_csp, shell))
         .with_state(state);
+    let app = match metrics_on_site {
+        Some(metrics) => app.merge(metrics),
+        None => app,
+    };
     let app = limits::apply(app, &settings);
-    security_headers::apply(app, settings.hsts_max_age_seconds)
+    let app = security_headers::apply(app, settings.hsts_max_age_seconds);
+    let app = access_log::apply(app, &settings);
+    request_id::apply(app, &settings.trusted_proxies)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
@@ -152,7 +169,15 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
         settings.session_cleanup_interval(),
     ));
     tokio::spawn(keep_learning_hash_kinds(state.auth.clone()));
-    let app = router(state);
+    let metrics_on_site = match metrics::install(&settings, state.store.clone())? {
+        metrics::MetricsRoute::Off => None,
+        metrics::MetricsRoute::OnSite(route) => Some(route),
+        metrics::MetricsRoute::Apart(route, addr) => {
+            metrics::serve_apart(route, addr).await?;
+            None
+        }
+    };
+    let app = router(state, metrics_on_site);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
         .map_err(startup("cannot listen on the site address"))?;

@@ -119,7 +119,6 @@ pub(crate) enum StoreError {
     /// The database lacks migrations this build knows (another instance of an
     /// older build, or one that has not finished migrating).
     #[error("database not migrated: {0}")]
-    #[allow(dead_code)] // by `ready`, for `/readyz`
     Unmigrated(String),
 }
 
@@ -169,7 +168,6 @@ pub(crate) trait Store:
     async fn delete_item(&self, owner: &str, item_id: &str) -> Result<bool, StoreError>;
     /// Whether the database is reachable and every migration this build knows is
     /// applied: `Ok(())`, or why not.
-    #[allow(dead_code)] // for `/readyz`
     async fn ready(&self) -> Result<(), StoreError>;
     /// The feed of changes other writers make, if this database has one (see
     /// [`changes`]); listening has begun when it returns.

@@ -99,6 +99,9 @@ pub(crate) trait SessionStore: Send + Sync {
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError>;
     /// Ends every live session of a user; returns how many.
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError>;
+    /// How many sessions a refresh could still renew at `now` (not ended, not
+    /// expired): the active sessions of the metrics.
+    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError>;
     /// Deletes what can no longer matter: sessions that ended or expired (and
     /// with them their refresh tokens), and sessions whose refresh token expired
     /// before `refresh_ended_before`, by when their access tokens have too.
@@ -108,7 +111,4 @@ pub(crate) trait SessionStore: Send + Sync {
         now: i64,
         refresh_ended_before: i64,
     ) -> Result<u64, StoreError>;
-    /// How many sessions are live at `now`: not revoked, not expired.
-    #[allow(dead_code)] // for the metrics
-    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError>;
 }

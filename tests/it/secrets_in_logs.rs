@@ -1,7 +1,9 @@
 //! Secrets never reach the log: with the most verbose logging, a session's worth of
 //! logins, refreshes, failures, sign-ups and revocations leaves no password, token,
 //! refresh token, browser fingerprint, signing key, password hash or device cookie
-//! in what the server printed.
+//! in what the server printed. The access log is on, in text and in JSON: a
+//! password or token in `/token`'s query string, its form, the `Authorization`
+//! header or a cookie never reaches it either.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -14,8 +16,21 @@ use serde_json::json;
 
 #[test]
 fn the_debug_log_holds_no_secret() {
-    let mut server =
-        TestServer::start_with(&[("RUST_LOG", "trace"), ("LATCHKEY_SECRET_KEY", SHARED_KEY)]);
+    leaves_no_secret_in_the_log("text");
+}
+
+#[test]
+fn the_json_log_holds_no_secret() {
+    leaves_no_secret_in_the_log("json");
+}
+
+fn leaves_no_secret_in_the_log(format: &str) {
+    let mut server = TestServer::start_with(&[
+        ("RUST_LOG", "trace"),
+        ("LATCHKEY_SECRET_KEY", SHARED_KEY),
+        ("LATCHKEY_LOG_FORMAT", format),
+        ("LATCHKEY_ACCESS_LOG_SKIP_PATHS", "[]"),
+    ]);
     let password = "correct horse battery staple";
     server.add_user("nina", password, &[]);
 
@@ -104,14 +119,46 @@ fn the_debug_log_holds_no_secret() {
             .status(),
         StatusCode::BAD_REQUEST
     );
+    // Secrets where no client should put them: in /token's query string, and
+    // in another route's query, with cookies.
+    let in_query = "a password sent in the query";
+    let response = server
+        .client()
+        .post(server.url(&format!(
+            "/token?username=nina&password={}&refresh_token={refresh}",
+            in_query.replace(' ', "+")
+        )))
+        .header(
+            reqwest::header::COOKIE,
+            format!("{cookie}; session={refresh}"),
+        )
+        .form(&[("username", "nina"), ("password", wrong)])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = server
+        .client()
+        .get(server.url(&format!("/users/me/?access_token={access}")))
+        .bearer_auth(bound_access)
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     let hash = server.stored_password_hash("nina").expect("nina's hash");
     server.stop();
 
     let log = server.logs();
     assert!(!log.is_empty(), "the server logged nothing at all");
+    assert!(
+        log.lines()
+            .any(|line| line.contains("latchkey::access") && line.contains("/token")),
+        "the access log is not on"
+    );
     let signature = access.rsplit('.').next().unwrap();
     for (name, secret) in [
         ("the password", password),
+        ("the password in the query", "a+password+sent"),
+        ("the password in the query, decoded", in_query),
         ("the wrong password", wrong),
         ("the sign-up password", signup_password),
         ("the access token's signature", signature),

@@ -223,7 +223,8 @@ impl SessionStore for PostgresStore {
 
     async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1",
+            "SELECT COUNT(*) FROM sessions
+             WHERE revoked_at IS NULL AND expires_at > $1 AND refresh_expires_at > $1",
         )
         .bind(now)
         .fetch_one(&self.pool)

@@ -169,6 +169,18 @@ impl SessionStore for SqliteStore {
         Ok(result.rows_affected())
     }
 
+    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions
+             WHERE revoked_at IS NULL AND expires_at > ? AND refresh_expires_at > ?",
+        )
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn delete_ended_sessions(
         &self,
         now: i64,
@@ -184,16 +196,6 @@ impl SessionStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(deleted.rows_affected())
-    }
-
-    async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u64::try_from(live).unwrap_or(0))
     }
 }
 

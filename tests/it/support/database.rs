@@ -141,6 +141,33 @@ impl TestDatabase {
         sqlite_query_texts(self.sqlite_file().expect("a SQLite database"), sql, binds)
     }
 
+    /// Runs one SQL statement (without parameters) on the database behind the
+    /// server's back, to put it in a state the server must notice.
+    pub fn execute(&self, sql: &str) {
+        use sqlx::ConnectOptions as _;
+        use sqlx::sqlite::SqliteConnectOptions;
+        if let Self::Postgres(database) = self {
+            return database.execute(sql);
+        }
+        let path = self.sqlite_file().expect("a SQLite database");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async {
+            let mut connection = SqliteConnectOptions::new()
+                .filename(path)
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+            sqlx::query(sql)
+                .execute(&mut connection)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = sqlx::Connection::close(connection).await;
+        });
+    }
+
     /// The bytes of the SQLite file and of its write-ahead log, named.
     fn sqlite_bytes(&self) -> Vec<(String, Vec<u8>)> {
         let file = self.sqlite_file().expect("a SQLite database");
@@ -246,6 +273,20 @@ impl PostgresDatabase {
                 .execute(&mut connection)
                 .await
                 .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            let _ = connection.close().await;
+        });
+    }
+
+    fn execute(&self, sql: &str) {
+        use sqlx::Connection as _;
+        block_on(async {
+            let mut connection = sqlx::PgConnection::connect(&self.url)
+                .await
+                .unwrap_or_else(|e| panic!("connect to the test database: {e}"));
+            sqlx::query(sql)
+                .execute(&mut connection)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
             let _ = connection.close().await;
         });
     }

@@ -1,0 +1,154 @@
+//! Prometheus metrics at `GET /metrics`: off by default, behind the operator's
+//! token or on the operator's address, and counting what they say they count.
+
+use std::net::TcpListener;
+
+use crate::support::{Auth, TestServer, http_client};
+use reqwest::StatusCode;
+
+const TOKEN: &str = "3f9c1e7a5b2d8046c1e7a5b2";
+
+/// The value of the sample `name{labels}` (labels as rendered), if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+fn scrape(server: &TestServer) -> String {
+    let response = server.get("/metrics", Auth::Bearer(TOKEN));
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().expect("the metrics")
+}
+
+#[test]
+fn metrics_are_off_by_default() {
+    let server = TestServer::start();
+    assert_eq!(
+        server.get("/metrics", Auth::None).status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server.get("/metrics", Auth::Bearer(TOKEN)).status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn the_token_is_needed_and_must_be_exact() {
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
+    for auth in [
+        Auth::None,
+        Auth::Bearer("3f9c1e7a5b2d8046c1e7a5b3"),
+        Auth::Bearer(&TOKEN[..TOKEN.len() - 1]),
+        Auth::Basic("metrics", TOKEN),
+    ] {
+        let response = server.get("/metrics", auth);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(!response.text().unwrap().contains("latchkey_"));
+    }
+    assert!(scrape(&server).contains("latchkey_http_requests_total"));
+    assert!(!server.logs().contains(TOKEN), "the token is in the log");
+}
+
+#[test]
+fn on_an_address_of_their_own_they_are_not_on_the_public_port() {
+    let metrics_addr = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_ADDR", &metrics_addr.to_string())]);
+    assert_eq!(
+        server.get("/metrics", Auth::None).status(),
+        StatusCode::NOT_FOUND
+    );
+    let response = http_client(reqwest::redirect::Policy::none())
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .expect("GET the metrics address");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .text()
+            .unwrap()
+            .contains("latchkey_active_sessions")
+    );
+}
+
+#[test]
+fn logins_requests_and_sessions_are_counted() {
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
+    server.add_user("mia", "a password for mia", &[]);
+    assert_eq!(
+        server.login_status("mia", "a password for mia"),
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.login_status("mia", "not her password"),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        server.login_status("nobody", "whatever it is"),
+        StatusCode::UNAUTHORIZED
+    );
+    server.cli_ok(&["user", "disable", "mia"], None);
+    assert_eq!(
+        server.login_status("mia", "a password for mia"),
+        StatusCode::BAD_REQUEST
+    );
+    for _ in 0..3 {
+        server.get("/users/me/items/abc", Auth::None);
+    }
+    let text = scrape(&server);
+    for (series, value) in [
+        (r#"latchkey_logins_total{outcome="success"}"#, 1.0),
+        (r#"latchkey_logins_total{outcome="wrong_password"}"#, 2.0),
+        (r#"latchkey_logins_total{outcome="inactive"}"#, 1.0),
+        (
+            r#"latchkey_http_requests_total{method="POST",route="/token",status="401"}"#,
+            2.0,
+        ),
+        // The route's template, never the path the client made up.
+        (
+            r#"latchkey_http_requests_total{method="GET",route="/users/me/items/{item_id}",status="405"}"#,
+            3.0,
+        ),
+        // Disabling mia ended her one session.
+        ("latchkey_active_sessions", 0.0),
+    ] {
+        assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
+    }
+    assert!(!text.contains("/users/me/items/abc"));
+    assert!(text.contains("latchkey_http_request_duration_seconds_bucket"));
+    assert!(text.contains(r#"latchkey_password_hash_wait_seconds_count{pool="logins"}"#));
+
+    // A counter moves with each login.
+    server.login_status("nobody", "whatever it is");
+    assert_eq!(
+        sample(
+            &scrape(&server),
+            r#"latchkey_logins_total{outcome="wrong_password"}"#
+        ),
+        Some(3.0)
+    );
+}
+
+#[test]
+fn active_sessions_count_live_sessions() {
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
+    server.add_user("noor", "a password for noor", &[]);
+    let first = server.login("noor", "a password for noor", None);
+    server.login("noor", "a password for noor", None);
+    assert_eq!(
+        sample(&scrape(&server), "latchkey_active_sessions"),
+        Some(2.0)
+    );
+    let response = server
+        .request(reqwest::Method::POST, "/logout", Auth::Bearer(&first))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        sample(&scrape(&server), "latchkey_active_sessions"),
+        Some(1.0)
+    );
+}
