@@ -110,3 +110,19 @@ ensure_schemathesis() {
   python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
   hash -r
 }
+
+# nginx for the tests that put two instances behind the repository's
+# deploy/nginx.conf (the tests start their own nginx, on loopback ports, with
+# every path in a temporary directory; the system's nginx is never used).
+ensure_nginx() {
+  if [ -x /usr/sbin/nginx ]; then
+    log "nginx: present"
+  else
+    _apt_install nginx-light
+    # Debian starts the packaged service; the tests need only the binary.
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+  fi
+  command -v openssl >/dev/null 2>&1 || _apt_install openssl
+}

@@ -21,6 +21,7 @@ mod attack_login_form;
 mod attack_token_claims;
 mod attack_tokens;
 mod bad_input;
+mod behind_nginx;
 mod cli;
 mod contention;
 mod cors_hsts;
