@@ -125,4 +125,5 @@ ensure_nginx() {
     fi
   fi
   command -v openssl >/dev/null 2>&1 || _apt_install openssl
+  command -v envsubst >/dev/null 2>&1 || _apt_install gettext-base
 }
