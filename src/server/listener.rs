@@ -232,4 +232,38 @@ mod tests {
         stop.send(()).unwrap();
         server.await.unwrap();
     }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_is_still_answered_while_the_server_drains() {
+        let app = Router::new().route("/", get(|| async { "hello" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve(listener, app, &Settings::default(), async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let request = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(request).await.unwrap();
+        let mut buffer = vec![0; 4096];
+        let read = client.read(&mut buffer).await.unwrap();
+        let first = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        assert!(!first.to_ascii_lowercase().contains("connection: close"), "{first}");
+        // The server stops while the connection is idle, as a proxy's pooled one is.
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A new connection is refused...
+        assert!(TcpStream::connect(addr).await.is_err());
+        // ...but a request on the idle one is answered, and told to close.
+        client.write_all(request).await.unwrap();
+        let mut second = String::new();
+        client.read_to_string(&mut second).await.unwrap();
+        assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
+        assert!(second.to_ascii_lowercase().contains("connection: close"), "{second}");
+        server.await.unwrap();
+    }
 }
