@@ -252,7 +252,10 @@ mod tests {
         let read = client.read(&mut buffer).await.unwrap();
         let first = String::from_utf8_lossy(&buffer[..read]).into_owned();
         assert!(first.starts_with("HTTP/1.1 200"), "{first}");
-        assert!(!first.to_ascii_lowercase().contains("connection: close"), "{first}");
+        assert!(
+            !first.to_ascii_lowercase().contains("connection: close"),
+            "{first}"
+        );
         // The server stops while the connection is idle, as a proxy's pooled one is.
         stop.send(()).unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -263,7 +266,10 @@ mod tests {
         let mut second = String::new();
         client.read_to_string(&mut second).await.unwrap();
         assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
-        assert!(second.to_ascii_lowercase().contains("connection: close"), "{second}");
+        assert!(
+            second.to_ascii_lowercase().contains("connection: close"),
+            "{second}"
+        );
         server.await.unwrap();
     }
 }

@@ -38,7 +38,9 @@ enum Written {
 }
 
 /// Serde for `Settings::trusted_proxies` (`#[serde(with = ...)]`).
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<IpNet>, D::Error> {
     let entries = match Written::deserialize(deserializer).map_err(|_| {
         serde::de::Error::custom(
             "trusted_proxies must be a list of addresses or networks, like \

@@ -113,7 +113,11 @@ fn the_throttle_counts_failures_spread_over_both_instances() {
         served_by.insert(upstream_of(&response));
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(served_by, replicas.upstreams(), "failures on both instances");
+    assert_eq!(
+        served_by,
+        replicas.upstreams(),
+        "failures on both instances"
+    );
     // Five failures in all, none more than three on one instance: the account is
     // blocked on both, the right password too.
     for _ in 0..2 {

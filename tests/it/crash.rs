@@ -24,7 +24,9 @@ fn acknowledged_writes_survive_a_killed_instance() {
     assert!(writes > 20, "too few writes to say anything: {writes}");
     // The restarted instance serves what was written while it was down.
     for (username, _) in records.iter().flat_map(|r| &r.acknowledged).take(3) {
-        let status = replicas.a.login_status(username, "a rather long passphrase 42");
+        let status = replicas
+            .a
+            .login_status(username, "a rather long passphrase 42");
         assert_eq!(status, StatusCode::OK, "{username}");
     }
 }

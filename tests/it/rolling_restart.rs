@@ -32,7 +32,11 @@ fn a_rolling_restart_loses_no_request_and_no_write() {
         .map(|outcome| format!("{} {}: {:?}", outcome.method, outcome.path, outcome.result))
         .collect();
     let total: usize = records.iter().map(|r| r.outcomes.len()).sum();
-    assert!(failed.is_empty(), "{} of {total} requests failed: {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {total} requests failed: {failed:?}",
+        failed.len()
+    );
     let writes = assert_acknowledged_writes_present(&replicas.a, &records);
     assert!(writes > 20, "too few writes to say anything: {writes}");
     let log = replicas.nginx.access_log();

@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 use reqwest::blocking::Client;
 use serde_json::json;
 
-use crate::support::nginx::Nginx;
 use crate::support::TestServer;
+use crate::support::nginx::Nginx;
 
 const PASSWORD: &str = "a rather long passphrase 42";
 
@@ -100,10 +100,10 @@ fn run(client: &Client, base: &str, n: u8, stop: &AtomicBool) -> Record {
                 .post(format!("{base}/users/me/items/"))
                 .bearer_auth(&token)
                 .json(&json!({"item_id": item}));
-            if send(&mut record, "POST", "/users/me/items/", add).is_some() {
-                if let Some((_, items)) = record.acknowledged.last_mut() {
-                    items.push(item.to_owned());
-                }
+            if send(&mut record, "POST", "/users/me/items/", add).is_some()
+                && let Some((_, items)) = record.acknowledged.last_mut()
+            {
+                items.push(item.to_owned());
             }
             let me = client.get(format!("{base}/users/me/")).bearer_auth(&token);
             send(&mut record, "GET", "/users/me/", me);
@@ -156,7 +156,9 @@ pub(crate) fn assert_acknowledged_writes_present(server: &TestServer, records: &
             vec!["ok".to_owned()]
         );
         assert!(
-            database.query_texts("PRAGMA foreign_key_check", &[]).is_empty(),
+            database
+                .query_texts("PRAGMA foreign_key_check", &[])
+                .is_empty(),
             "rows break a foreign key"
         );
     }
@@ -167,7 +169,8 @@ pub(crate) fn assert_acknowledged_writes_present(server: &TestServer, records: &
     assert!(orphans.is_empty(), "items without a user: {orphans:?}");
     let mut writes = 0;
     for (username, items) in records.iter().flat_map(|r| &r.acknowledged) {
-        let found = database.query_texts("SELECT username FROM users WHERE username = ?", &[username]);
+        let found =
+            database.query_texts("SELECT username FROM users WHERE username = ?", &[username]);
         assert_eq!(found, vec![username.clone()], "acknowledged sign-up lost");
         let mut stored = database.query_texts(
             "SELECT i.item_id FROM items i JOIN users u ON u.id = i.owner_id \
@@ -180,7 +183,10 @@ pub(crate) fn assert_acknowledged_writes_present(server: &TestServer, records: &
         // Every acknowledged item is there; an unacknowledged one may be too (its
         // answer was lost, not its write).
         for item in &expected {
-            assert!(stored.contains(item), "{username}: acknowledged item {item} lost: {stored:?}");
+            assert!(
+                stored.contains(item),
+                "{username}: acknowledged item {item} lost: {stored:?}"
+            );
         }
         writes += 1 + items.len();
     }

@@ -173,7 +173,10 @@ fn render(dir: &Path, upstreams: [SocketAddr; 2], http: SocketAddr, https: Socke
         .lines()
         .filter(|line| !line.trim_start().starts_with('#') && line.contains("${"))
         .collect();
-    assert!(left.is_empty(), "placeholders left in deploy/nginx.conf: {left:?}");
+    assert!(
+        left.is_empty(),
+        "placeholders left in deploy/nginx.conf: {left:?}"
+    );
     rendered
 }
 
