@@ -87,4 +87,19 @@ mod tests {
             assert!(error.contains(&format!("{:?}", entry.trim())), "{error}");
         }
     }
+
+    #[test]
+    fn one_string_holds_a_comma_separated_list() {
+        let nets = deserialize(serde_json::json!("127.0.0.1, 10.0.0.0/8")).unwrap();
+        assert_eq!(
+            nets,
+            vec![
+                "127.0.0.1/32".parse::<IpNet>().unwrap(),
+                "10.0.0.0/8".parse::<IpNet>().unwrap()
+            ]
+        );
+        let list = deserialize(serde_json::json!(["::1"])).unwrap();
+        assert_eq!(list, vec!["::1/128".parse::<IpNet>().unwrap()]);
+        assert!(deserialize(serde_json::json!(42)).is_err());
+    }
 }
