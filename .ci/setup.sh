@@ -188,3 +188,20 @@ stop_postgres_cluster() {
   rm -rf "$PG_CLUSTER_DIR"
   unset PG_CLUSTER_DIR PG_TEST_URL
 }
+
+# nginx for the tests that put two instances behind the repository's
+# deploy/nginx.conf (the tests start their own nginx, on loopback ports, with
+# every path in a temporary directory; the system's nginx is never used).
+ensure_nginx() {
+  if [ -x /usr/sbin/nginx ]; then
+    log "nginx: present"
+  else
+    _apt_install nginx-light
+    # Debian starts the packaged service; the tests need only the binary.
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+  fi
+  command -v openssl >/dev/null 2>&1 || _apt_install openssl
+  command -v envsubst >/dev/null 2>&1 || _apt_install gettext-base
+}

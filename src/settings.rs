@@ -23,6 +23,8 @@ use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::token::TokenPolicy;
 use crate::store::StoreOptions;
 
+mod trusted_proxies;
+
 /// The configuration file read when `LATCHKEY_CONFIG` does not name another.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 
@@ -71,7 +73,9 @@ pub(crate) struct Settings {
     pub throttle_max_seconds: u64,
     /// Failures are forgotten after this many minutes without a new one.
     pub throttle_reset_minutes: u64,
-    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client: addresses
+    /// (`"127.0.0.1"`) or networks (`"10.0.0.0/8"`).
+    #[serde(with = "trusted_proxies")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Refresh grants a minute per session (refresh family).
     pub refresh_session_per_minute: u32,
@@ -640,6 +644,32 @@ mod tests {
         };
         let error = settings.validate_http().unwrap_err().to_string();
         assert!(error.contains("request_timeout_seconds"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_in_the_file_take_addresses_and_networks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\"]\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(&file).expect("valid settings");
+        let expected: Vec<ipnet::IpNet> = ["127.0.0.1/32", "::1/128", "10.0.0.0/8"]
+            .iter()
+            .map(|net| net.parse().unwrap())
+            .collect();
+        assert_eq!(settings.trusted_proxies, expected);
+    }
+
+    #[test]
+    fn a_bad_trusted_proxy_in_the_file_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Leptos.toml");
+        std::fs::write(&file, "trusted_proxies = [\"127.0.0.1\", \"proxy.lan\"]\n").unwrap();
+        let error = Settings::load_from(&file).unwrap_err().to_string();
+        assert!(error.contains("\"proxy.lan\""), "{error}");
     }
 
     #[test]

@@ -10,9 +10,16 @@
 //!   discarding) for a moment. Closing a socket with unread input makes the
 //!   kernel send a reset, which can destroy an answer the client has not read
 //!   yet, e.g. a 413 sent before the body it refuses has arrived.
-//! - On shutdown, no new connection is accepted, idle ones are closed and the
-//!   requests in flight are answered.
+//! - On shutdown, the connections already waiting to be accepted are taken,
+//!   then no new one is (a proxy's connect is refused, and it tries another
+//!   instance, a POST too). Every answer from then on says `Connection: close`,
+//!   the requests in flight are answered, and a connection that stays idle is
+//!   closed only after [`DRAIN`]: a proxy keeping idle connections for less than
+//!   that (nginx's `keepalive_timeout` in `deploy/nginx.conf`) has closed it by
+//!   then, so latchkey never closes a connection a proxy may be sending a request
+//!   on, which the proxy could not retry elsewhere if it were a POST.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
@@ -20,7 +27,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, Request};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -35,6 +43,10 @@ use crate::settings::Settings;
 
 /// How long a closed connection keeps discarding what the client still sends.
 const LINGER: Duration = Duration::from_secs(5);
+
+/// How long an idle kept-alive connection stays open once the server is
+/// stopping: longer than a proxy in front keeps idle connections to it.
+const DRAIN: Duration = Duration::from_secs(3);
 
 /// How long to wait before accepting again after the process ran out of
 /// resources (e.g. file descriptors).
@@ -72,10 +84,34 @@ pub(crate) async fn serve(
             Err(error) => on_accept_error(error).await,
         }
     }
-    drop(listener);
-    tracing::info!("shutting down: finishing the requests in flight");
+    // Connections the kernel completed before the stop are served, not reset.
     let _ = stop.send(true);
+    for (stream, peer) in pending_connections(listener) {
+        connections.spawn(serve_connection(
+            http.clone(),
+            stream,
+            peer,
+            app.clone(),
+            stopping.clone(),
+        ));
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
     while connections.join_next().await.is_some() {}
+}
+
+/// The connections the kernel has completed but latchkey not yet accepted;
+/// the listener is closed after them, so the next connect is refused.
+fn pending_connections(listener: TcpListener) -> Vec<(TcpStream, SocketAddr)> {
+    let Ok(listener) = listener.into_std() else {
+        return Vec::new();
+    };
+    // Still non-blocking: accept until the queue is empty.
+    std::iter::from_fn(|| listener.accept().ok())
+        .filter_map(|(stream, peer)| {
+            stream.set_nonblocking(true).ok()?;
+            Some((TcpStream::from_std(stream).ok()?, peer))
+        })
+        .collect()
 }
 
 /// hyper's HTTP/1.1 server with the configured limits on the request head.
@@ -95,18 +131,34 @@ async fn serve_connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     app: Router,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
+    let draining = stopping.clone();
     let service = service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().call(request)
+        let answer = app.clone().call(request);
+        let draining = draining.clone();
+        async move {
+            let mut response = answer.await?;
+            if *draining.borrow() {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let mut connection = pin!(http.serve_connection(TokioIo::new(&mut stream), service));
+    let mut drain_signal = stopping.clone();
+    let mut drain = pin!(async move {
+        let _ = drain_signal.wait_for(|stop| *stop).await;
+        tokio::time::sleep(DRAIN).await;
+    });
     let mut shutting_down = false;
     let result = loop {
         tokio::select! {
             result = connection.as_mut() => break result,
-            _ = stopping.wait_for(|stop| *stop), if !shutting_down => {
+            () = drain.as_mut(), if !shutting_down => {
                 connection.as_mut().graceful_shutdown();
                 shutting_down = true;
             }
@@ -178,6 +230,46 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.ends_with(&me.to_string()), "{answer}");
         stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_is_still_answered_while_the_server_drains() {
+        let app = Router::new().route("/", get(|| async { "hello" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve(listener, app, &Settings::default(), async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let request = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(request).await.unwrap();
+        let mut buffer = vec![0; 4096];
+        let read = client.read(&mut buffer).await.unwrap();
+        let first = String::from_utf8_lossy(&buffer[..read]).into_owned();
+        assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+        assert!(
+            !first.to_ascii_lowercase().contains("connection: close"),
+            "{first}"
+        );
+        // The server stops while the connection is idle, as a proxy's pooled one is.
+        stop.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A new connection is refused...
+        assert!(TcpStream::connect(addr).await.is_err());
+        // ...but a request on the idle one is answered, and told to close.
+        client.write_all(request).await.unwrap();
+        let mut second = String::new();
+        client.read_to_string(&mut second).await.unwrap();
+        assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
+        assert!(
+            second.to_ascii_lowercase().contains("connection: close"),
+            "{second}"
+        );
         server.await.unwrap();
     }
 }

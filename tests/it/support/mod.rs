@@ -48,6 +48,7 @@ mod fastapi;
 pub mod forge;
 mod http;
 mod jwt;
+pub mod nginx;
 pub mod raw_http;
 mod server;
 mod sessions;

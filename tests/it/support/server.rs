@@ -66,6 +66,8 @@ pub struct TestServer {
     env: Vec<(String, String)>,
     child: Option<Child>,
     addr: Option<SocketAddr>,
+    /// The address every start listens on, once [`Self::keep_address`] was called.
+    pinned: Option<SocketAddr>,
     starts: usize,
     client: Client,
 }
@@ -139,6 +141,7 @@ impl TestServer {
             env: settings,
             child: None,
             addr: None,
+            pinned: None,
             starts: 0,
             client: http_client(reqwest::redirect::Policy::none()),
         }
@@ -229,15 +232,24 @@ impl TestServer {
         for _ in 0..5 {
             match self.try_launch() {
                 Ok(()) => return,
-                Err(log) if log.contains("cannot listen on the site address") => continue,
+                Err(log) if log.contains("cannot listen on the site address") => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    continue;
+                }
                 Err(log) => panic!("latchkey serve exited during startup:\n{log}"),
             }
         }
         panic!("latchkey serve could not find a free port");
     }
 
+    /// Makes every later start listen on the address of the running server, as
+    /// a replica a proxy knows by its address does.
+    pub fn keep_address(&mut self) {
+        self.pinned = Some(self.addr());
+    }
+
     fn try_launch(&mut self) -> Result<(), String> {
-        let addr = free_addr();
+        let addr = self.pinned.unwrap_or_else(free_addr);
         self.starts += 1;
         let log_path = self.scratch(&format!("server-{}.log", self.starts));
         let log = File::create(&log_path).expect("server log file");
@@ -296,6 +308,13 @@ impl TestServer {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        self.kill();
+    }
+
+    /// Kills the server at once (SIGKILL): a crash, with no chance to finish
+    /// anything.
+    pub fn crash(&mut self) {
+        assert!(self.child.is_some(), "the server is not running");
         self.kill();
     }
 
