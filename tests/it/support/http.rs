@@ -185,11 +185,12 @@ pub fn challenge(headers: &HeaderMap) -> Option<&str> {
     header_value(headers, "www-authenticate")
 }
 
-/// Every header but the date, sorted: what tells two answers apart.
+/// Every header but the date and the request id (new for every request), sorted:
+/// what tells two answers apart.
 pub fn headers_but_date(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
     let mut list: Vec<(String, Vec<u8>)> = headers
         .iter()
-        .filter(|(name, _)| *name != DATE)
+        .filter(|(name, _)| *name != DATE && name.as_str() != "x-request-id")
         .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
         .collect();
     list.sort();
