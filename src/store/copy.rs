@@ -173,6 +173,58 @@ impl Table {
     }
 }
 
+/// The cells of `row`, a row of `table` as its page query selected it.
+pub(crate) fn decode<'r, R>(table: &Table, row: &'r R) -> Result<Row, StoreError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let cell = match column.kind {
+                Kind::Int => row.try_get::<Option<i64>, _>(i)?.map(Cell::Int),
+                Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map(Cell::Bool),
+                Kind::Text => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
+                Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map(Cell::Bytes),
+            };
+            Ok(cell.unwrap_or(Cell::Null))
+        })
+        .collect()
+}
+
+/// `query` with `cell`, a value of a column of `kind`, bound next; a NULL is
+/// typed as its column (PostgreSQL types every parameter).
+pub(crate) fn bind<'q, DB>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    kind: Kind,
+    cell: Cell,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<Vec<u8>>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    match (cell, kind) {
+        (Cell::Null, Kind::Int) => query.bind(None::<i64>),
+        (Cell::Null, Kind::Bool) => query.bind(None::<bool>),
+        (Cell::Null, Kind::Text) => query.bind(None::<String>),
+        (Cell::Null, Kind::Bytes) => query.bind(None::<Vec<u8>>),
+        (Cell::Int(value), _) => query.bind(Some(value)),
+        (Cell::Bool(value), _) => query.bind(Some(value)),
+        (Cell::Text(value), _) => query.bind(Some(value)),
+        (Cell::Bytes(value), _) => query.bind(Some(value)),
+    }
+}
+
 /// Reads every table of a database in one consistent snapshot.
 #[async_trait]
 pub(crate) trait TableReader: Send {

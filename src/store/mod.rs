@@ -9,6 +9,7 @@ pub(crate) mod device_cookies;
 pub(crate) mod login_failures;
 mod migrations;
 mod postgres;
+mod rows;
 pub(crate) mod sessions;
 pub(crate) mod signing_keys;
 mod sqlite;
@@ -69,6 +70,20 @@ pub(crate) struct NewUser {
     pub disabled: bool,
     pub password_hash: PasswordHash,
     pub scopes: ScopeSet,
+}
+
+impl NewUser {
+    /// What importing this user over one whose password hash is `old_hash`
+    /// changes of their credentials, if anything.
+    pub(crate) fn change_from(&self, old_hash: &str) -> Option<CredentialChange> {
+        if self.disabled {
+            Some(CredentialChange::Disabled)
+        } else if old_hash != self.password_hash.as_str() {
+            Some(CredentialChange::PasswordChanged)
+        } else {
+            None
+        }
+    }
 }
 
 /// What an import wrote.

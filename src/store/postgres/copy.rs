@@ -3,12 +3,12 @@
 //! past the copied ones.
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::{Postgres, Row as _, Transaction};
+
+use sqlx::{Postgres, Transaction};
 
 use super::PostgresStore;
 use crate::store::StoreError;
-use crate::store::copy::{Cell, CopyStore, Kind, Row, Table, TableReader, TableWriter};
+use crate::store::copy::{Cell, CopyStore, Row, Table, TableReader, TableWriter, bind, decode};
 
 fn placeholder(i: usize) -> String {
     format!("${i}")
@@ -34,42 +34,6 @@ impl CopyStore for PostgresStore {
             tx: self.pool.begin().await?,
         }))
     }
-}
-
-/// Binds `cell`, a value of a column of `kind`; a NULL is typed as its column,
-/// since PostgreSQL types every parameter.
-fn bind<'q>(
-    query: sqlx::query::Query<'q, Postgres, PgArguments>,
-    kind: Kind,
-    cell: Cell,
-) -> sqlx::query::Query<'q, Postgres, PgArguments> {
-    match (cell, kind) {
-        (Cell::Null, Kind::Int) => query.bind(None::<i64>),
-        (Cell::Null, Kind::Bool) => query.bind(None::<bool>),
-        (Cell::Null, Kind::Text) => query.bind(None::<String>),
-        (Cell::Null, Kind::Bytes) => query.bind(None::<Vec<u8>>),
-        (Cell::Int(value), _) => query.bind(value),
-        (Cell::Bool(value), _) => query.bind(value),
-        (Cell::Text(value), _) => query.bind(value),
-        (Cell::Bytes(value), _) => query.bind(value),
-    }
-}
-
-fn decode(table: &Table, row: &PgRow) -> Result<Row, StoreError> {
-    table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            let cell = match column.kind {
-                Kind::Int => row.try_get::<Option<i64>, _>(i)?.map(Cell::Int),
-                Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map(Cell::Bool),
-                Kind::Text => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
-                Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map(Cell::Bytes),
-            };
-            Ok(cell.unwrap_or(Cell::Null))
-        })
-        .collect()
 }
 
 async fn count(tx: &mut Transaction<'static, Postgres>, table: &Table) -> Result<u64, StoreError> {

@@ -21,18 +21,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{FromRow, PgPool};
 use tokio::sync::OnceCell;
 
 use self::changes::Listener;
 use super::migrations::{APPLIED_VERSIONS, all_applied};
 use super::{ChangeFeed, ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
-use crate::auth::ScopeSet;
-use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
+use crate::store::rows::{ItemRow, USER_COLUMNS, UserRow};
 
 /// The migrations of the PostgreSQL schema.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -46,55 +45,6 @@ pub(crate) struct PostgresStore {
     /// The change feed's listener, started by the first [`Store::changes`].
     listener: Arc<OnceCell<Listener>>,
 }
-
-#[derive(FromRow)]
-struct UserRow {
-    username: String,
-    email: Option<String>,
-    full_name: Option<String>,
-    disabled: bool,
-    password_hash: String,
-    scopes: String,
-    credentials_version: i64,
-}
-
-impl TryFrom<UserRow> for UserRecord {
-    type Error = StoreError;
-
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.username));
-        Ok(UserRecord {
-            password_hash: PasswordHash::parse(&row.password_hash)
-                .map_err(|_| corrupt("password hash"))?,
-            scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt(&e.to_string()))?,
-            username: row.username,
-            email: row.email,
-            full_name: row.full_name,
-            disabled: row.disabled,
-            credentials_version: row.credentials_version,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct ItemRow {
-    item_id: String,
-    owner: String,
-    description: Option<String>,
-}
-
-impl From<ItemRow> for Item {
-    fn from(row: ItemRow) -> Self {
-        Item {
-            item_id: row.item_id,
-            owner: row.owner,
-            description: row.description,
-        }
-    }
-}
-
-const USER_COLUMNS: &str =
-    "username, email, full_name, disabled, password_hash, scopes, credentials_version";
 
 impl PostgresStore {
     /// Connects to the database of a `postgres:` URL, with at most
@@ -238,13 +188,7 @@ impl Store for PostgresStore {
                     progress(1);
                     continue;
                 };
-                let change = if user.disabled {
-                    Some(CredentialChange::Disabled)
-                } else if old_hash != user.password_hash.as_str() {
-                    Some(CredentialChange::PasswordChanged)
-                } else {
-                    None
-                };
+                let change = user.change_from(&old_hash);
                 sqlx::query(
                     "UPDATE users SET email = $1, full_name = $2, disabled = $3, password_hash = $4,
                          scopes = $5, updated_at = $6, credentials_version = credentials_version + $7

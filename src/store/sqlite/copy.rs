@@ -3,12 +3,12 @@
 //! commits.
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row as _, Sqlite, Transaction};
+
+use sqlx::{Sqlite, Transaction};
 
 use super::{SqliteStore, write_transaction};
 use crate::store::StoreError;
-use crate::store::copy::{Cell, CopyStore, Kind, Row, Table, TableReader, TableWriter};
+use crate::store::copy::{Cell, CopyStore, Row, Table, TableReader, TableWriter, bind, decode};
 
 fn placeholder(_: usize) -> String {
     "?".to_owned()
@@ -33,36 +33,6 @@ impl CopyStore for SqliteStore {
     }
 }
 
-fn bind<'q>(
-    query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
-    cell: Cell,
-) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    match cell {
-        Cell::Null => query.bind(None::<i64>),
-        Cell::Int(value) => query.bind(value),
-        Cell::Bool(value) => query.bind(value),
-        Cell::Text(value) => query.bind(value),
-        Cell::Bytes(value) => query.bind(value),
-    }
-}
-
-fn decode(table: &Table, row: &SqliteRow) -> Result<Row, StoreError> {
-    table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            let cell = match column.kind {
-                Kind::Int => row.try_get::<Option<i64>, _>(i)?.map(Cell::Int),
-                Kind::Bool => row.try_get::<Option<bool>, _>(i)?.map(Cell::Bool),
-                Kind::Text => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
-                Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map(Cell::Bytes),
-            };
-            Ok(cell.unwrap_or(Cell::Null))
-        })
-        .collect()
-}
-
 async fn count(tx: &mut Transaction<'static, Sqlite>, table: &Table) -> Result<u64, StoreError> {
     let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", table.name))
         .fetch_one(&mut **tx)
@@ -84,8 +54,8 @@ impl TableReader for SqliteTables {
     ) -> Result<Vec<Row>, StoreError> {
         let sql = table.page_query(after.is_some(), placeholder);
         let mut query = sqlx::query(&sql);
-        for cell in after.unwrap_or_default() {
-            query = bind(query, cell.clone());
+        for (cell, column) in after.unwrap_or_default().iter().zip(table.columns) {
+            query = bind(query, column.kind, cell.clone());
         }
         let rows = query.bind(limit).fetch_all(&mut *self.tx).await?;
         rows.iter().map(|row| decode(table, row)).collect()
@@ -102,8 +72,8 @@ impl TableWriter for SqliteTables {
         let sql = table.insert_query(placeholder);
         for row in rows {
             let mut query = sqlx::query(&sql);
-            for cell in row {
-                query = bind(query, cell.clone());
+            for (cell, column) in row.iter().zip(table.columns) {
+                query = bind(query, column.kind, cell.clone());
             }
             query.execute(&mut *self.tx).await?;
         }

@@ -13,17 +13,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{FromRow, SqlitePool};
 
 pub(crate) use self::backup::{BackupReport, backup};
 use super::migrations::{APPLIED_VERSIONS, all_applied};
 use super::{ChangeFeed, ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
-use crate::auth::ScopeSet;
-use crate::auth::accounts::CredentialChange;
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
+use crate::store::rows::{ItemRow, USER_COLUMNS, UserRow};
 
 /// The migrations of the SQLite schema.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -33,55 +32,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
 }
-
-#[derive(FromRow)]
-struct UserRow {
-    username: String,
-    email: Option<String>,
-    full_name: Option<String>,
-    disabled: bool,
-    password_hash: String,
-    scopes: String,
-    credentials_version: i64,
-}
-
-impl TryFrom<UserRow> for UserRecord {
-    type Error = StoreError;
-
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.username));
-        Ok(UserRecord {
-            password_hash: PasswordHash::parse(&row.password_hash)
-                .map_err(|_| corrupt("password hash"))?,
-            scopes: ScopeSet::parse(&row.scopes).map_err(|e| corrupt(&e.to_string()))?,
-            username: row.username,
-            email: row.email,
-            full_name: row.full_name,
-            disabled: row.disabled,
-            credentials_version: row.credentials_version,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct ItemRow {
-    item_id: String,
-    owner: String,
-    description: Option<String>,
-}
-
-impl From<ItemRow> for Item {
-    fn from(row: ItemRow) -> Self {
-        Item {
-            item_id: row.item_id,
-            owner: row.owner,
-            description: row.description,
-        }
-    }
-}
-
-const USER_COLUMNS: &str =
-    "username, email, full_name, disabled, password_hash, scopes, credentials_version";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -305,13 +255,7 @@ impl Store for SqliteStore {
                     progress(1);
                     continue;
                 };
-                let change = if user.disabled {
-                    Some(CredentialChange::Disabled)
-                } else if old_hash != user.password_hash.as_str() {
-                    Some(CredentialChange::PasswordChanged)
-                } else {
-                    None
-                };
+                let change = user.change_from(&old_hash);
                 sqlx::query(
                     "UPDATE users SET email = ?, full_name = ?, disabled = ?, password_hash = ?, scopes = ?, updated_at = ?,
                          credentials_version = credentials_version + ?

@@ -1,45 +1,14 @@
 //! Sessions and refresh tokens in SQLite.
 
 use async_trait::async_trait;
-use sqlx::FromRow;
 
 use super::{SqliteStore, run_detached, write_transaction};
-use crate::auth::ScopeSet;
 use crate::clock::unix_now;
 use crate::store::StoreError;
+use crate::store::rows::{SESSION_SELECT, SessionRow};
 use crate::store::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
-
-#[derive(FromRow)]
-struct SessionRow {
-    id: String,
-    username: String,
-    scopes: String,
-    expires_at: i64,
-    revoked_at: Option<i64>,
-    binding_hash: Option<String>,
-}
-
-impl TryFrom<SessionRow> for SessionRecord {
-    type Error = StoreError;
-
-    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
-        Ok(SessionRecord {
-            scopes: ScopeSet::parse(&row.scopes)
-                .map_err(|e| StoreError::Corrupt(format!("session scopes: {e}")))?,
-            id: row.id,
-            username: row.username,
-            expires_at: row.expires_at,
-            revoked: row.revoked_at.is_some(),
-            binding: row.binding_hash,
-        })
-    }
-}
-
-const SESSION_SELECT: &str = "SELECT sessions.id, users.username, sessions.scopes,
-        sessions.expires_at, sessions.revoked_at, sessions.binding_hash
-     FROM sessions JOIN users ON users.id = sessions.user_id";
 
 #[async_trait]
 impl SessionStore for SqliteStore {
