@@ -98,7 +98,16 @@ impl PasswordCheck {
         let hash = user
             .as_ref()
             .map_or_else(|| self.dummy_hash.clone(), |u| u.password_hash.clone());
-        let (verdict, started) = self.timed_check(password, hash).await?;
+        let (verdict, started) = match self.timed_check(password, hash).await {
+            Ok(checked) => checked,
+            Err(busy) => {
+                // No password was checked: the attempt reserved is given back, or
+                // an overloaded server would lock its users out.
+                self.throttle.release(guard).await?;
+                self.throttle.release(address).await?;
+                return Err(busy.into());
+            }
+        };
         let Some(user) = user.filter(|_| verdict.is_match()) else {
             // Counted already, by the reservation; the answer waits like every failure's.
             tracing::info!(username, %client, "failed login");

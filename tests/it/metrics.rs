@@ -152,3 +152,68 @@ fn active_sessions_count_live_sessions() {
         Some(1.0)
     );
 }
+
+#[test]
+fn throttled_and_busy_logins_are_counted_as_such() {
+    // One hashing slot and no queue: of logins arriving together, all but one are
+    // turned away busy.
+    let server = TestServer::start_with(&[
+        ("LATCHKEY_METRICS_TOKEN", TOKEN),
+        ("LATCHKEY_PASSWORD_HASH_CONCURRENCY", "1"),
+        ("LATCHKEY_PASSWORD_HASH_QUEUE", "0"),
+        ("LATCHKEY_ARGON2_MEMORY_KIB", "32768"),
+        ("LATCHKEY_ARGON2_ITERATIONS", "2"),
+    ]);
+    server.add_user("mia", "a password for mia", &[]);
+    let statuses: Vec<StatusCode> = std::thread::scope(|scope| {
+        let logins: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| server.login_status("mia", "a password for mia")))
+            .collect();
+        logins.into_iter().map(|l| l.join().unwrap()).collect()
+    });
+    let busy = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert!(busy > 0, "no login was turned away: {statuses:?}");
+    // A login turned away busy checked no password: it is no failure, and a
+    // storm of them must not block the account.
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        server.login_status("mia", "a password for mia"),
+        StatusCode::OK
+    );
+
+    // Failures until the account is blocked, then two more tries while it is.
+    while server.login_status("mia", "not her password") != StatusCode::TOO_MANY_REQUESTS {}
+    for _ in 0..2 {
+        assert_eq!(
+            server.login_status("mia", "a password for mia"),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    let text = scrape(&server);
+    assert_eq!(
+        sample(&text, r#"latchkey_logins_total{outcome="busy"}"#),
+        Some(busy as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"latchkey_logins_total{outcome="throttled"}"#),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"latchkey_password_hash_queue_depth{pool="logins"}"#
+        ),
+        Some(0.0),
+        "the queue is empty again: {text}"
+    );
+}
