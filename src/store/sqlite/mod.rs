@@ -134,12 +134,19 @@ fn migration_lock_file(database: &Path) -> std::path::PathBuf {
 async fn lock_exclusively(path: &Path) -> Result<std::fs::File, StoreError> {
     let path = path.to_owned();
     let locked = tokio::task::spawn_blocking(move || {
+        // The lock file holds nothing, so others may read it: a lock file made by
+        // another user (the operator's command run as root) must not keep the
+        // service from starting. A read-only descriptor takes the lock as well.
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .mode(0o600)
-            .open(&path)?;
+            .mode(0o644)
+            .open(&path)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied => std::fs::File::open(&path),
+                _ => Err(e),
+            })?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })
