@@ -133,6 +133,12 @@ async fn serve_connection(
     app: Router,
     stopping: watch::Receiver<bool>,
 ) {
+    // Answers go out at once: with Nagle's algorithm on, a response written in
+    // pieces waits for the client's delayed ACK (some 40 ms) on a kept-alive
+    // connection.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+    }
     let draining = stopping.clone();
     let service = service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
