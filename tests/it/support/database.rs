@@ -150,11 +150,7 @@ impl TestDatabase {
             return database.execute(sql);
         }
         let path = self.sqlite_file().expect("a SQLite database");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime.block_on(async {
+        block_on(async {
             let mut connection = SqliteConnectOptions::new()
                 .filename(path)
                 .connect()
@@ -199,11 +195,7 @@ fn sqlite_file_of(url: &str) -> PathBuf {
 pub fn sqlite_query_texts(path: &Path, sql: &str, binds: &[&str]) -> Vec<String> {
     use sqlx::ConnectOptions as _;
     use sqlx::sqlite::SqliteConnectOptions;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
+    block_on(async {
         let mut connection = SqliteConnectOptions::new()
             .filename(path)
             .read_only(true)
@@ -264,31 +256,11 @@ impl PostgresDatabase {
 
     /// Runs `statement` on the server's own database.
     fn on_server(&self, statement: &str) {
-        use sqlx::Connection as _;
-        block_on(async {
-            let mut connection = sqlx::PgConnection::connect(&self.server_url)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {DATABASE_VARIABLE}: {e}"));
-            sqlx::query(statement)
-                .execute(&mut connection)
-                .await
-                .unwrap_or_else(|e| panic!("{statement}: {e}"));
-            let _ = connection.close().await;
-        });
+        pg_execute(&self.server_url, DATABASE_VARIABLE, statement);
     }
 
     fn execute(&self, sql: &str) {
-        use sqlx::Connection as _;
-        block_on(async {
-            let mut connection = sqlx::PgConnection::connect(&self.url)
-                .await
-                .unwrap_or_else(|e| panic!("connect to the test database: {e}"));
-            sqlx::query(sql)
-                .execute(&mut connection)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            let _ = connection.close().await;
-        });
+        pg_execute(&self.url, "the test database", sql);
     }
 
     fn query_texts(&self, sql: &str, binds: &[&str]) -> Vec<String> {
@@ -343,6 +315,22 @@ fn numbered_parameters(sql: &str) -> String {
         }
     }
     numbered
+}
+
+/// Runs one statement on the PostgreSQL database at `url` (named `what` when it
+/// cannot be reached).
+fn pg_execute(url: &str, what: &str, statement: &str) {
+    use sqlx::Connection as _;
+    block_on(async {
+        let mut connection = sqlx::PgConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {what}: {e}"));
+        sqlx::query(statement)
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        let _ = connection.close().await;
+    });
 }
 
 fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
