@@ -12,6 +12,7 @@
 //! no route matched (static files, 404s) share the route `fallback`.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use ipnet::IpNet;
 use tower_http::request_id::RequestId;
+use tracing::Level;
 
 use crate::caller::{client_address, socket_peer};
 use crate::settings::Settings;
@@ -30,6 +32,9 @@ use crate::settings::Settings;
 struct AccessLog {
     skip_paths: HashSet<String>,
     trusted_proxies: Vec<IpNet>,
+    /// Whether a metrics recorder is installed: without one there is nothing to
+    /// count, and no label is worth building.
+    counting: bool,
 }
 
 /// Logs and counts every request of `router`. Apply it inside the request-id
@@ -38,8 +43,17 @@ pub(super) fn apply(router: Router, settings: &Settings) -> Router {
     let log = Arc::new(AccessLog {
         skip_paths: settings.access_log_skip_paths.iter().cloned().collect(),
         trusted_proxies: settings.trusted_proxies.clone(),
+        counting: settings.metrics_enabled(),
     });
     router.layer(middleware::from_fn_with_state(log, log_and_count))
+}
+
+/// What the log line says of a request, read before it is handled.
+struct Line {
+    method: Method,
+    path: String,
+    client: IpAddr,
+    request_id: String,
 }
 
 async fn log_and_count(
@@ -48,49 +62,59 @@ async fn log_and_count(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "fallback".to_owned(), |route| route.as_str().to_owned());
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let client = client_address(
-        socket_peer(request.extensions()),
-        request.headers(),
-        &log.trusted_proxies,
-    );
+    // Every request passes here: nothing is read or built that neither the log
+    // (its target may be filtered out) nor the metrics will use.
+    let line = (tracing::enabled!(target: "latchkey::access", Level::INFO)
+        && !log.skip_paths.contains(request.uri().path()))
+    .then(|| Line {
+        method: request.method().clone(),
+        path: request.uri().path().to_owned(),
+        client: client_address(
+            socket_peer(request.extensions()),
+            request.headers(),
+            &log.trusted_proxies,
+        ),
+        request_id: request
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-")
+            .to_owned(),
+    });
+    let labels = log.counting.then(|| {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "fallback".to_owned(), |route| route.as_str().to_owned());
+        (method_label(request.method()), route)
+    });
     let response = next.run(request).await;
     let latency = started.elapsed();
     let status = response.status().as_u16();
-    let method_label = method_label(&method);
-    metrics::counter!(
-        "latchkey_http_requests_total",
-        "method" => method_label,
-        "route" => route.clone(),
-        "status" => status.to_string(),
-    )
-    .increment(1);
-    metrics::histogram!(
-        "latchkey_http_request_duration_seconds",
-        "method" => method_label,
-        "route" => route,
-    )
-    .record(latency.as_secs_f64());
-    if !log.skip_paths.contains(&path) {
+    if let Some((method, route)) = labels {
+        metrics::counter!(
+            "latchkey_http_requests_total",
+            "method" => method,
+            "route" => route.clone(),
+            "status" => status.to_string(),
+        )
+        .increment(1);
+        metrics::histogram!(
+            "latchkey_http_request_duration_seconds",
+            "method" => method,
+            "route" => route,
+        )
+        .record(latency.as_secs_f64());
+    }
+    if let Some(line) = line {
         tracing::info!(
             target: "latchkey::access",
-            method = %method,
-            path = %path,
+            method = %line.method,
+            path = %line.path,
             status,
             latency_ms = milliseconds(latency),
-            client = %client,
-            request_id = %request_id,
+            client = %line.client,
+            request_id = %line.request_id,
             "request"
         );
     }
