@@ -362,3 +362,43 @@ fn db_copy_moves_a_deployment_from_postgresql_to_sqlite_and_back() {
     assert_eq!(add_item(&back, &nell.access, "lamp"), StatusCode::CREATED);
     assert_eq!(items_of(&back, &nina.access), items);
 }
+
+#[test]
+fn a_migration_lock_made_by_root_does_not_keep_the_service_user_out() {
+    // The service runs as its own user; an operator's command run as root may
+    // have made the lock file beside the database. Opening the store (at start-up
+    // and for every command) takes that lock.
+    let server = TestServer::stopped_on_embedded_sqlite(&[]);
+    if !running_as_root() {
+        eprintln!("migration lock: needs root to act as two users; skipped");
+        return;
+    }
+    let service = "nobody";
+    std::fs::set_permissions(server.root(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let data = server.data_dir();
+    std::fs::create_dir_all(&data).unwrap();
+    let chown = std::process::Command::new("chown")
+        .args([service, data.to_str().unwrap()])
+        .status()
+        .expect("chown");
+    assert!(chown.success());
+    let first = server.cli_as(service, &["db", "migrate"]);
+    assert!(first.status.success(), "{first:?}");
+
+    let lock = data.join("latchkey.db-migrate.lock");
+    std::fs::remove_file(&lock).unwrap();
+    // Made by root now (as `latchkey user add` run as root would make it).
+    assert!(server.cli(&["db", "migrate"], None).status.success());
+    assert!(lock.exists());
+    let again = server.cli_as(service, &["db", "migrate"]);
+    assert!(again.status.success(), "{again:?}");
+}
+
+/// Whether the tests run as root (they do in CI).
+fn running_as_root() -> bool {
+    let output = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id -u");
+    String::from_utf8_lossy(&output.stdout).trim() == "0"
+}

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -407,6 +407,32 @@ impl TestServer {
             .output()
             .expect("spawn script (util-linux)");
         CliOutput::from(output)
+    }
+
+    /// Runs `latchkey <args>` as the system user `user` (through `runuser`; the
+    /// tests must run as root), with this instance's environment. The binary is
+    /// copied into this instance's directory first, where `user` can run it.
+    pub fn cli_as(&self, user: &str, args: &[&str]) -> CliOutput {
+        use std::os::unix::fs::PermissionsExt as _;
+        let binary = self.scratch("latchkey-bin");
+        if !binary.exists() {
+            std::fs::copy(BIN, &binary).expect("copy the binary");
+            std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))
+                .expect("make the binary runnable");
+        }
+        let mut runuser = Command::new("runuser");
+        runuser.args(["-u", user, "--"]).arg(&binary).args(args);
+        let output = self
+            .configure(runuser)
+            .stdin(Stdio::null())
+            .output()
+            .expect("spawn runuser (util-linux)");
+        CliOutput::from(output)
+    }
+
+    /// The temporary directory of this instance (its data directory is inside).
+    pub fn root(&self) -> &Path {
+        self.root.path()
     }
 
     /// Runs a CLI command that must succeed; returns its stdout.
