@@ -15,6 +15,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::authorization_cache::CachePolicy;
 use crate::auth::keyring::KeyAlgorithm;
 use crate::auth::password::{HashingParametersError, PasswordHasher};
 use crate::auth::rate_limit::RatePolicy;
@@ -59,6 +60,12 @@ pub(crate) struct Settings {
     pub keyring_refresh_seconds: u64,
     /// Seconds between two deletions of ended and expired sessions.
     pub session_cleanup_seconds: u64,
+    /// Sessions (and as many users) kept in memory for authorizing requests; 0
+    /// reads both from the database on every request.
+    pub auth_cache_entries: usize,
+    /// Seconds at most that a cached session or user is used before it is read
+    /// again (changes are learnt at once; this is the safety net).
+    pub auth_cache_seconds: u64,
     /// Failed logins after which an account is blocked for a while.
     pub throttle_account_failures: u32,
     /// Failed logins after which a client address is blocked for a while.
@@ -178,6 +185,8 @@ impl Default for Settings {
             session_max_days: 30,
             keyring_refresh_seconds: 30,
             session_cleanup_seconds: 300,
+            auth_cache_entries: 10_000,
+            auth_cache_seconds: 10,
             throttle_account_failures: 5,
             throttle_address_failures: 20,
             throttle_device_failures: 3,
@@ -234,6 +243,14 @@ impl Settings {
             refresh_lifetime: DAY.saturating_mul(saturating_u32(self.refresh_token_days)),
             max_lifetime: DAY.saturating_mul(saturating_u32(self.session_max_days)),
             keyring_refresh: Duration::from_secs(self.keyring_refresh_seconds),
+        }
+    }
+
+    /// What the auth core caches of sessions and users.
+    pub(crate) fn cache_policy(&self) -> CachePolicy {
+        CachePolicy {
+            entries: self.auth_cache_entries,
+            max_age: Duration::from_secs(self.auth_cache_seconds),
         }
     }
 

@@ -3,6 +3,7 @@
 //! sessions, the login throttle, the signing keys, and the accounts themselves.
 
 pub(crate) mod accounts;
+pub(crate) mod authorization_cache;
 mod binding;
 mod credentials;
 pub(crate) mod devices;

@@ -75,8 +75,8 @@ pub(crate) struct LoginPolicy {
 /// Someone the auth core let in, and the scopes their credential grants.
 #[derive(Debug, Clone)]
 pub(crate) struct Principal {
-    /// The user.
-    pub user: UserRecord,
+    /// The user, as they are now.
+    pub user: Arc<UserRecord>,
     /// What the credential grants.
     pub scopes: ScopeSet,
     /// The session of a bearer token; `None` for HTTP Basic.
@@ -369,12 +369,11 @@ impl AuthService {
             Credentials::Missing => return Err(AuthError::NotAuthenticated),
             Credentials::MalformedBasic => return Err(AuthError::BadBasic),
             Credentials::Bearer(token) => {
-                let claims = self
+                let (claims, user) = self
                     .sessions
                     .check_access_token(&token, presented)
                     .await?
                     .ok_or_else(invalid)?;
-                let user = self.accounts.find(&claims.sub).await?.ok_or_else(invalid)?;
                 Principal {
                     // A scope the user has lost since the token was issued is lost
                     // at once.
@@ -394,7 +393,7 @@ impl AuthService {
                 Principal {
                     scopes: user.scopes.clone(),
                     session_id: None,
-                    user,
+                    user: Arc::new(user),
                 }
             }
         };

@@ -22,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
+use super::authorization_cache::AuthorizationCache;
 use super::binding::{Fingerprint, binding_holds};
 use super::error::AuthError;
 use super::keyring::reload_keyring;
@@ -81,16 +82,23 @@ impl From<SessionTokens> for TokenResponse {
 #[derive(Clone)]
 pub(crate) struct Sessions {
     store: Arc<dyn Store>,
+    cache: AuthorizationCache,
     signer: TokenSigner,
     policy: SessionPolicy,
     keyring_read: Arc<Mutex<Instant>>,
 }
 
 impl Sessions {
-    /// Sessions kept in `store`.
-    pub(crate) fn new(store: Arc<dyn Store>, signer: TokenSigner, policy: SessionPolicy) -> Self {
+    /// Sessions kept in `store`, whose access tokens are checked against `cache`.
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        cache: AuthorizationCache,
+        signer: TokenSigner,
+        policy: SessionPolicy,
+    ) -> Self {
         Self {
             store,
+            cache,
             signer,
             policy,
             keyring_read: Arc::new(Mutex::new(Instant::now())),
@@ -230,13 +238,13 @@ impl Sessions {
     }
 
     /// The claims of an access token whose signature, claims and session are live,
-    /// and whose binding holds with the fingerprint the request `presented`;
-    /// `None` if it is refused.
+    /// and whose binding holds with the fingerprint the request `presented`, and
+    /// the user it names as they are now; `None` if it is refused.
     pub(crate) async fn check_access_token(
         &self,
         token: &str,
         presented: Option<&Fingerprint>,
-    ) -> Result<Option<TokenClaims>, StoreError> {
+    ) -> Result<Option<(TokenClaims, Arc<UserRecord>)>, StoreError> {
         // An instance that only verifies must learn of withdrawn keys too.
         self.reload_keyring(self.policy.keyring_refresh).await;
         let verified = match self.signer.verify(token) {
@@ -255,17 +263,20 @@ impl Sessions {
                 return Ok(None);
             }
         };
-        let live = self
-            .store
-            .find_session(&claims.sid)
+        let live = self.cache.session(&claims.sid).await?.is_some_and(|s| {
+            !s.revoked
+                && s.expires_at > unix_now()
+                && s.username == claims.sub
+                && binding_holds(s.binding.as_deref(), claims.fgp.as_deref(), presented)
+        });
+        if !live {
+            return Ok(None);
+        }
+        Ok(self
+            .cache
+            .user(&claims.sub)
             .await?
-            .is_some_and(|s| {
-                !s.revoked
-                    && s.expires_at > unix_now()
-                    && s.username == claims.sub
-                    && binding_holds(s.binding.as_deref(), claims.fgp.as_deref(), presented)
-            });
-        Ok(live.then_some(claims))
+            .map(|user| (claims, user)))
     }
 
     /// Ends the session a token belongs to: a valid access token of ours, or a

@@ -19,6 +19,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::app::{App, shell};
 use crate::auth::accounts::Accounts;
+use crate::auth::authorization_cache::AuthorizationCache;
 use crate::auth::hashing_pool::{Hashing, HashingPool};
 use crate::auth::keyring::prepare_keyring;
 use crate::auth::sessions::Sessions;
@@ -67,6 +68,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         .map_err(startup("bad Argon2 settings"))?;
     let sessions = Sessions::new(
         store.clone(),
+        AuthorizationCache::new(store.clone(), settings.cache_policy()),
         TokenSigner::new(keyring, token_policy),
         settings.session_policy(),
     );

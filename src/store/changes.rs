@@ -1,24 +1,24 @@
-//! The change feed: what other instances (or the command line) changed in the
-//! shared database, learnt as it happens. PostgreSQL has one (LISTEN/NOTIFY);
-//! SQLite, with one instance on one file, has none.
+//! What changed in the database, learnt as it happens: the [`StoreChange`]s.
 //!
-//! Who uses what: the auth core reloads its keyring on [`StoreChange::KeysChanged`]
-//! (and on [`StoreChange::Missed`]); the 30 s re-read stays as the safety net.
-//! Sessions and users are read from the database on every request today, so
-//! [`StoreChange::SessionEnded`] and [`StoreChange::UserChanged`] need no cache to
-//! drop yet: they are in the feed for the caches that will come.
+//! Two ways to hear them: the change feed ([`ChangeFeed`], asynchronous, only
+//! what other writers changed; PostgreSQL's LISTEN/NOTIFY), on which the auth
+//! core reloads its keyring on [`StoreChange::KeysChanged`] (and on
+//! [`StoreChange::Missed`]; the 30 s re-read stays as the safety net); and the
+//! [`ChangeHub`](super::ChangeHub) (synchronous, this process's writes too), on
+//! which the auth core's cache of sessions and users forgets what changed.
 
 use tokio::sync::broadcast;
 
-/// One change another writer made.
+/// One change to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StoreChange {
     /// Signing keys were added, rotated or retired.
     KeysChanged,
     /// The session with this id ended (logout, revocation, reuse, …).
     SessionEnded(String),
-    /// This user was disabled, had their password replaced, or was deleted. Empty
-    /// for a name too long for a notification.
+    /// This user changed (disabled, a new password, new scopes or profile,
+    /// deleted), or their sessions were ended. Empty for a name too long for a
+    /// notification: some user.
     UserChanged(String),
     /// Changes may have been missed (the feed lost its connection, or fell
     /// behind): whatever is cached should be read again.

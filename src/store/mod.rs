@@ -3,6 +3,8 @@
 //! ([`PostgresStore`], for several instances) behave the same behind it.
 
 pub(crate) mod backup;
+mod change_counter;
+mod change_hub;
 pub(crate) mod changes;
 pub(crate) mod copy;
 pub(crate) mod device_cookies;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub(crate) use self::change_hub::ChangeHub;
 pub(crate) use self::changes::{ChangeFeed, StoreChange};
 pub(crate) use self::copy::CopyStore;
 pub(crate) use self::device_cookies::{DeviceCookieStore, NewDeviceCookie};
@@ -187,6 +190,9 @@ pub(crate) trait Store:
     /// The feed of changes other writers make, if this database has one (see
     /// [`changes`]); listening has begun when it returns.
     async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError>;
+    /// Where this process's caches hear of every change to sessions and users at
+    /// once: this process's writes and, as soon as known, everyone else's.
+    fn change_hub(&self) -> &ChangeHub;
 }
 
 /// The SQLite file in `data_dir` used when no `database_url` is set.

@@ -20,6 +20,7 @@ mod attack_headers;
 mod attack_login_form;
 mod attack_token_claims;
 mod attack_tokens;
+mod authorization_cache;
 mod bad_input;
 mod behind_nginx;
 mod cli;

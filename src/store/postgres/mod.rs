@@ -27,7 +27,10 @@ use tokio::sync::OnceCell;
 
 use self::changes::Listener;
 use super::migrations::{APPLIED_VERSIONS, all_applied};
-use super::{ChangeFeed, ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
+use super::{
+    ChangeFeed, ChangeHub, ImportedUsers, NewUser, Progress, Store, StoreChange, StoreError,
+    UserRecord,
+};
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
@@ -44,6 +47,9 @@ pub(crate) struct PostgresStore {
     options: PgConnectOptions,
     /// The change feed's listener, started by the first [`Store::changes`].
     listener: Arc<OnceCell<Listener>>,
+    /// Told of this process's writes that end a session or change a user, and
+    /// (by the listener) of everyone's.
+    hub: Arc<ChangeHub>,
 }
 
 impl PostgresStore {
@@ -63,7 +69,20 @@ impl PostgresStore {
             pool,
             options,
             listener: Arc::new(OnceCell::new()),
+            // Nothing is heard of other instances until the listener listens.
+            hub: Arc::new(ChangeHub::deaf()),
         })
+    }
+
+    /// Tells the hub that `username` changed if `written`; returns `written`.
+    /// (Should the request be cancelled before, the notification the write's
+    /// trigger sent reaches this instance's own listener.)
+    fn user_written(&self, username: &str, written: bool) -> bool {
+        if written {
+            self.hub
+                .wrote(StoreChange::UserChanged(username.to_owned()));
+        }
+        written
     }
 }
 
@@ -214,6 +233,11 @@ impl Store for PostgresStore {
             Ok(imported)
         })
         .await
+        .inspect(|imported| {
+            if imported.updated > 0 {
+                self.hub.wrote(StoreChange::Missed);
+            }
+        })
     }
 
     async fn set_password_hash(
@@ -234,7 +258,7 @@ impl Store for PostgresStore {
         .bind(username)
         .execute(&self.pool)
         .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(self.user_written(username, result.rows_affected() > 0))
     }
 
     async fn upgrade_password_hash(
@@ -258,7 +282,7 @@ impl Store for PostgresStore {
         .bind(credentials_version)
         .execute(&self.pool)
         .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(self.user_written(username, result.rows_affected() > 0))
     }
 
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
@@ -276,7 +300,7 @@ impl Store for PostgresStore {
         .bind(username)
         .execute(&self.pool)
         .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(self.user_written(username, result.rows_affected() > 0))
     }
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
@@ -287,7 +311,7 @@ impl Store for PostgresStore {
             .bind(username)
             .execute(&self.pool)
             .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(self.user_written(username, result.rows_affected() > 0))
     }
 
     async fn list_items(&self, owner: &str) -> Result<Vec<Item>, StoreError> {
@@ -353,8 +377,12 @@ impl Store for PostgresStore {
     async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
         let listener = self
             .listener
-            .get_or_try_init(|| Listener::start(self.options.clone()))
+            .get_or_try_init(|| Listener::start(self.options.clone(), self.hub.clone()))
             .await?;
         Ok(Some(listener.subscribe()))
+    }
+
+    fn change_hub(&self) -> &ChangeHub {
+        &self.hub
     }
 }

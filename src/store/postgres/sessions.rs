@@ -4,11 +4,11 @@ use async_trait::async_trait;
 
 use super::{PostgresStore, run_detached, storable};
 use crate::clock::unix_now;
-use crate::store::StoreError;
 use crate::store::rows::{SESSION_SELECT, SessionRow};
 use crate::store::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
+use crate::store::{StoreChange, StoreError};
 
 /// The session a presented refresh token names, its current token's hash and end.
 type RefreshRow = (String, Option<String>, Option<i64>);
@@ -78,6 +78,7 @@ impl SessionStore for PostgresStore {
         }
         let (presented, family) = (presented.clone(), family.to_owned());
         let (next_hash, next_end) = (next.hash.to_owned(), next.expires_at);
+        let hub = self.hub.clone();
         run_detached(&self.pool, move |pool| async move {
             let mut tx = pool.begin().await?;
             // The session's row stays locked to the end: of two presentations of
@@ -90,8 +91,11 @@ impl SessionStore for PostgresStore {
             };
             if current_hash.as_deref() != Some(presented.hash.as_str()) {
                 // A token of this session, but not its current one: spent already.
-                revoke(&mut tx, &session_id, now, "refresh token reused").await?;
+                let ended = revoke(&mut tx, &session_id, now, "refresh token reused").await?;
                 tx.commit().await?;
+                if ended {
+                    hub.wrote(StoreChange::SessionEnded(session_id));
+                }
                 return Ok(RefreshOutcome::Reused);
             }
             let session = sqlx::query_as::<_, SessionRow>(&format!(
@@ -153,7 +157,11 @@ impl SessionStore for PostgresStore {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(result.rows_affected() > 0)
+        let ended = result.rows_affected() > 0;
+        if ended {
+            self.hub.wrote(StoreChange::SessionEnded(id.to_owned()));
+        }
+        Ok(ended)
     }
 
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError> {
@@ -170,6 +178,10 @@ impl SessionStore for PostgresStore {
         .bind(username)
         .execute(&self.pool)
         .await?;
+        if result.rows_affected() > 0 {
+            self.hub
+                .wrote(StoreChange::UserChanged(username.to_owned()));
+        }
         Ok(result.rows_affected())
     }
 

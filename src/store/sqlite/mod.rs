@@ -10,6 +10,7 @@ mod signing_keys;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,8 +18,12 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub(crate) use self::backup::{BackupReport, backup};
+use super::change_counter::ChangeCounter;
 use super::migrations::{APPLIED_VERSIONS, all_applied};
-use super::{ChangeFeed, ImportedUsers, NewUser, Progress, Store, StoreError, UserRecord};
+use super::{
+    ChangeFeed, ChangeHub, ImportedUsers, NewUser, Progress, Store, StoreChange, StoreError,
+    UserRecord,
+};
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
@@ -31,6 +36,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    /// Told of every write that ends a session or changes a user, and, through
+    /// the change counter beside the file, of other processes' writes.
+    hub: Arc<ChangeHub>,
 }
 
 impl SqliteStore {
@@ -78,7 +86,61 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let hub = match file {
+            Some(file) => ChangeHub::with_counter(
+                ChangeCounter::open(file).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?,
+            ),
+            // In memory: no other process can open it.
+            None => ChangeHub::new(),
+        };
+        Ok(Self {
+            pool,
+            hub: Arc::new(hub),
+        })
+    }
+
+    /// Runs the write `work` detached (see [`run_detached`]) and then tells the
+    /// hub what `changed` says it changed, within the same task: a request
+    /// cancelled after the commit cannot leave a cache stale.
+    async fn write_announced<T, F>(
+        &self,
+        work: impl FnOnce(SqlitePool) -> F,
+        changed: impl FnOnce(&T) -> Option<StoreChange> + Send + 'static,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (hub, written) = (self.hub.clone(), work(self.pool.clone()));
+        run_detached(&self.pool, move |_| async move {
+            let value = written.await?;
+            if let Some(change) = changed(&value) {
+                hub.wrote(change);
+            }
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs the one-statement write `work` of user `username` (see
+    /// [`Self::write_announced`]); true if it changed a row, and then the hub is
+    /// told the user changed.
+    async fn write_user<F>(
+        &self,
+        username: String,
+        work: impl FnOnce(SqlitePool, String) -> F + Send + 'static,
+    ) -> Result<bool, StoreError>
+    where
+        F: std::future::Future<Output = Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error>>
+            + Send
+            + 'static,
+    {
+        let changed = StoreChange::UserChanged(username.clone());
+        self.write_announced(
+            move |pool| async move { Ok(work(pool, username).await?.rows_affected() > 0) },
+            move |written| written.then_some(changed),
+        )
+        .await
     }
 
     async fn user_id(&self, username: &str) -> Result<Option<i64>, StoreError> {
@@ -246,7 +308,7 @@ impl Store for SqliteStore {
         progress: Progress,
     ) -> Result<ImportedUsers, StoreError> {
         let users = users.to_vec();
-        run_detached(&self.pool, move |pool| async move {
+        self.write_announced(move |pool| async move {
             let now = unix_now();
             let mut imported = ImportedUsers::default();
             let mut tx = write_transaction(&pool).await?;
@@ -286,7 +348,7 @@ impl Store for SqliteStore {
             }
             tx.commit().await?;
             Ok(imported)
-        })
+        }, |imported: &ImportedUsers| (imported.updated > 0).then_some(StoreChange::Missed))
         .await
     }
 
@@ -295,17 +357,20 @@ impl Store for SqliteStore {
         username: &str,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET password_hash = ?, updated_at = ?,
-                 credentials_version = credentials_version + 1
-             WHERE username = ?",
-        )
-        .bind(hash.as_str())
-        .bind(unix_now())
-        .bind(username)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() > 0)
+        let (username, hash) = (username.to_owned(), hash.as_str().to_owned());
+        self.write_user(username, move |pool, username| async move {
+            sqlx::query(
+                "UPDATE users SET password_hash = ?, updated_at = ?,
+                     credentials_version = credentials_version + 1
+                 WHERE username = ?",
+            )
+            .bind(hash)
+            .bind(unix_now())
+            .bind(username)
+            .execute(&pool)
+            .await
+        })
+        .await
     }
 
     async fn upgrade_password_hash(
@@ -314,40 +379,47 @@ impl Store for SqliteStore {
         credentials_version: i64,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET password_hash = ?, updated_at = ?
-             WHERE username = ? AND credentials_version = ?",
-        )
-        .bind(hash.as_str())
-        .bind(unix_now())
-        .bind(username)
-        .bind(credentials_version)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() > 0)
+        let (username, hash) = (username.to_owned(), hash.as_str().to_owned());
+        self.write_user(username, move |pool, username| async move {
+            sqlx::query(
+                "UPDATE users SET password_hash = ?, updated_at = ?
+                 WHERE username = ? AND credentials_version = ?",
+            )
+            .bind(hash)
+            .bind(unix_now())
+            .bind(username)
+            .bind(credentials_version)
+            .execute(&pool)
+            .await
+        })
+        .await
     }
 
     async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET disabled = ?, updated_at = ?,
-                 credentials_version = credentials_version + ?
-             WHERE username = ?",
-        )
-        .bind(disabled)
-        .bind(unix_now())
-        .bind(i64::from(disabled))
-        .bind(username)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() > 0)
+        self.write_user(username.to_owned(), move |pool, username| async move {
+            sqlx::query(
+                "UPDATE users SET disabled = ?, updated_at = ?,
+                     credentials_version = credentials_version + ?
+                 WHERE username = ?",
+            )
+            .bind(disabled)
+            .bind(unix_now())
+            .bind(i64::from(disabled))
+            .bind(username)
+            .execute(&pool)
+            .await
+        })
+        .await
     }
 
     async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM users WHERE username = ?")
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() > 0)
+        self.write_user(username.to_owned(), |pool, username| async move {
+            sqlx::query("DELETE FROM users WHERE username = ?")
+                .bind(username)
+                .execute(&pool)
+                .await
+        })
+        .await
     }
 
     async fn list_items(&self, owner: &str) -> Result<Vec<Item>, StoreError> {
@@ -408,7 +480,11 @@ impl Store for SqliteStore {
     }
 
     async fn changes(&self) -> Result<Option<ChangeFeed>, StoreError> {
-        // One instance on one file: nobody else writes.
+        // Other processes on the file are learnt of through the hub's counter.
         Ok(None)
+    }
+
+    fn change_hub(&self) -> &ChangeHub {
+        &self.hub
     }
 }

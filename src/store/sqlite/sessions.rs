@@ -4,11 +4,11 @@ use async_trait::async_trait;
 
 use super::{SqliteStore, run_detached, write_transaction};
 use crate::clock::unix_now;
-use crate::store::StoreError;
 use crate::store::rows::{SESSION_SELECT, SessionRow};
 use crate::store::sessions::{
     NewRefreshToken, NewSession, RefreshKey, RefreshOutcome, SessionRecord, SessionStore,
 };
+use crate::store::{StoreChange, StoreError};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -59,6 +59,7 @@ impl SessionStore for SqliteStore {
     ) -> Result<RefreshOutcome, StoreError> {
         let (presented, family) = (presented.clone(), family.to_owned());
         let (next_hash, next_end) = (next.hash.to_owned(), next.expires_at);
+        let hub = self.hub.clone();
         run_detached(&self.pool, move |pool| async move {
             let mut tx = write_transaction(&pool).await?;
             let current: Option<(String, Option<String>, Option<i64>)> =
@@ -70,8 +71,11 @@ impl SessionStore for SqliteStore {
             };
             if current_hash.as_deref() != Some(presented.hash.as_str()) {
                 // A token of this session, but not its current one: spent already.
-                revoke(&mut tx, &session_id, now, "refresh token reused").await?;
+                let ended = revoke(&mut tx, &session_id, now, "refresh token reused").await?;
                 tx.commit().await?;
+                if ended {
+                    hub.wrote(StoreChange::SessionEnded(session_id));
+                }
                 return Ok(RefreshOutcome::Reused);
             }
             let session =
@@ -115,27 +119,39 @@ impl SessionStore for SqliteStore {
 
     async fn revoke_session(&self, id: &str, reason: &str) -> Result<bool, StoreError> {
         let (id, reason) = (id.to_owned(), reason.to_owned());
-        run_detached(&self.pool, move |pool| async move {
-            let mut tx = write_transaction(&pool).await?;
-            let revoked = revoke(&mut tx, &id, unix_now(), &reason).await?;
-            tx.commit().await?;
-            Ok(revoked)
-        })
+        let ended = StoreChange::SessionEnded(id.clone());
+        self.write_announced(
+            move |pool| async move {
+                let mut tx = write_transaction(&pool).await?;
+                let revoked = revoke(&mut tx, &id, unix_now(), &reason).await?;
+                tx.commit().await?;
+                Ok(revoked)
+            },
+            move |revoked| revoked.then_some(ended),
+        )
         .await
     }
 
     async fn revoke_user_sessions(&self, username: &str, reason: &str) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
-             WHERE revoked_at IS NULL
-               AND user_id = (SELECT id FROM users WHERE username = ?)",
+        let (username, reason) = (username.to_owned(), reason.to_owned());
+        let changed = StoreChange::UserChanged(username.clone());
+        self.write_announced(
+            move |pool| async move {
+                let result = sqlx::query(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ?
+                     WHERE revoked_at IS NULL
+                       AND user_id = (SELECT id FROM users WHERE username = ?)",
+                )
+                .bind(unix_now())
+                .bind(reason)
+                .bind(username)
+                .execute(&pool)
+                .await?;
+                Ok(result.rows_affected())
+            },
+            move |ended| (*ended > 0).then_some(changed),
         )
-        .bind(unix_now())
-        .bind(reason)
-        .bind(username)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
+        .await
     }
 
     async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
