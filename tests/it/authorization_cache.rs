@@ -3,7 +3,8 @@
 //! cache of instance B with the token first, changes something on instance A (or
 //! with the command line, another process), and asks B again at once. On SQLite
 //! the instances share the file and learn of each other's writes through the
-//! change counter beside it; on PostgreSQL through LISTEN/NOTIFY.
+//! change counter beside it, before they answer; on PostgreSQL through
+//! LISTEN/NOTIFY, within milliseconds.
 
 use std::time::{Duration, Instant};
 
@@ -33,30 +34,37 @@ fn warm(server: &TestServer, token: &str) {
     }
 }
 
-/// Asks `server` for `path` with `token` right after `changed_at`, and checks the
-/// answer is `expected` and that it was asked within [`AT_ONCE`].
+/// Asks `server` for `path` with `token` right after `changed_at` until the
+/// answer is `expected`, which must come within [`AT_ONCE`]. On SQLite the very
+/// first answer must be it: the change counter is read before every answer. On
+/// PostgreSQL the change travels as a notification, which can arrive a little
+/// after the client's next request; returns how long it took to be seen.
 fn assert_at_once(
     server: &TestServer,
     path: &str,
     token: &str,
     changed_at: Instant,
     expected: StatusCode,
-) {
-    let asked_after = changed_at.elapsed();
-    let status = server.get(path, Auth::Bearer(token)).status();
-    assert!(
-        asked_after < AT_ONCE,
-        "asked {asked_after:?} after the change"
-    );
-    assert_eq!(
-        status, expected,
-        "{path} asked {asked_after:?} after the change"
-    );
+) -> Duration {
+    let first_answer_only = server.database().is_sqlite();
+    loop {
+        let asked_after = changed_at.elapsed();
+        let status = server.get(path, Auth::Bearer(token)).status();
+        if status == expected {
+            return asked_after;
+        }
+        assert!(
+            !first_answer_only && asked_after < AT_ONCE,
+            "{path} answered {status} (not {expected}) when asked {asked_after:?} after the change"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 #[test]
 fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_50_ms() {
     let (a, b) = two_instances(&[]);
+    let mut slowest = Duration::ZERO;
     for trial in 0..20 {
         let token = a.login("nina", "pw-nina-long", None);
         warm(&b, &token);
@@ -68,14 +76,18 @@ fn a_token_revoked_on_one_instance_is_refused_by_the_other_within_50_ms() {
             .unwrap();
         assert_eq!(revoke.status(), StatusCode::OK, "trial {trial}");
         let revoked_at = Instant::now();
-        assert_at_once(
+        let seen_after = assert_at_once(
             &b,
             "/users/me/",
             &token,
             revoked_at,
             StatusCode::UNAUTHORIZED,
         );
+        slowest = slowest.max(seen_after);
     }
+    println!(
+        "the other instance refused the revoked token at most {slowest:?} after the revocation"
+    );
 }
 
 #[test]
