@@ -10,11 +10,13 @@ use crate::items::Items;
 use crate::settings::Settings;
 use crate::store::Store;
 
-/// The server's state, built once at start-up (`server::build_state`).
+/// The server's state, built once at start-up (`server::build_state`). axum
+/// clones it for every request: every field is cheap to clone.
 #[derive(Clone, FromRef)]
 pub(crate) struct AppState {
     /// Leptos's settings (site root, output name, …).
-    pub leptos_options: LeptosOptions,
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
     /// The auth core.
     pub auth: Arc<AuthService>,
     /// The users' items.
@@ -23,4 +25,11 @@ pub(crate) struct AppState {
     pub settings: Arc<Settings>,
     /// The store itself, for what asks about the database as such (readiness).
     pub store: Arc<dyn Store>,
+}
+
+/// What Leptos's handlers take from the state (only they pay for the copy).
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        (*state.leptos_options).clone()
+    }
 }

@@ -113,7 +113,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         .await
         .map_err(startup("cannot read the password hashes"))?;
     Ok(AppState {
-        leptos_options: leptos_options(settings),
+        leptos_options: Arc::new(leptos_options(settings)),
         auth: Arc::new(auth),
         items: Items::new(store.clone()),
         settings: Arc::new(settings.clone()),
@@ -146,7 +146,7 @@ fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
     let app = api
         .merge(security_headers::for_docs(crate::api::docs()))
         .leptos_routes_with_context(&state, routes, security_headers::set_page_csp, move || {
-            shell(options.clone())
+            shell((*options).clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
