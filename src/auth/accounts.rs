@@ -100,6 +100,11 @@ impl Accounts {
         self.store.list_users().await
     }
 
+    /// One of the users' password hashes of each kind (algorithm and costs).
+    pub(crate) async fn one_hash_of_each_kind(&self) -> Result<Vec<PasswordHash>, StoreError> {
+        self.store.one_hash_of_each_kind().await
+    }
+
     /// `account`, normalised, if it meets every rule of self-registration: the
     /// shared rules, and a password that is not common or easy to guess. The
     /// username's availability is not checked. CPU work (zxcvbn's estimate): run

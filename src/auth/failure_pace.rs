@@ -10,10 +10,18 @@
 //! after the hash is done, outside the hashing pool, so it holds no hashing slot;
 //! the attempt was counted by the throttle before its check, so holding back its
 //! answer frees nothing for the client either.
+//!
+//! While kinds of hash found in the store are being timed (when the server
+//! starts, which it does after it listens, and when an import added a kind), the
+//! slowest kind is not known yet: every failed check then waits until they are
+//! timed, then for the target as usual. A failure of an unknown user thus never
+//! answers sooner than one of a known user, whichever kind of hash that user has.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use super::password::HashKind;
 
@@ -21,15 +29,43 @@ use super::password::HashKind;
 const WINDOW: usize = 32;
 
 /// The recent check times of every kind of hash met so far.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct FailurePace {
     checks: Arc<Mutex<HashMap<HashKind, VecDeque<Duration>>>>,
+    /// How many timings of kinds found in the store are under way.
+    learning: Arc<watch::Sender<usize>>,
+}
+
+impl Default for FailurePace {
+    fn default() -> Self {
+        Self {
+            checks: Arc::default(),
+            learning: Arc::new(watch::channel(0).0),
+        }
+    }
+}
+
+/// Kinds of hash are being timed while this lives: failed checks wait for it to
+/// be dropped (also when the timing ends early, by a panic).
+pub(crate) struct Learning(Arc<watch::Sender<usize>>);
+
+impl Drop for Learning {
+    fn drop(&mut self) {
+        self.0.send_modify(|timings| *timings -= 1);
+    }
 }
 
 impl FailurePace {
     /// Whether checks of `kind` were timed already.
     pub(crate) fn knows(&self, kind: &HashKind) -> bool {
         self.lock().contains_key(kind)
+    }
+
+    /// Holds back every failed check from now until the [`Learning`] returned is
+    /// dropped: take it before reading the kinds to time, drop it once they are.
+    pub(crate) fn learning(&self) -> Learning {
+        self.learning.send_modify(|timings| *timings += 1);
+        Learning(self.learning.clone())
     }
 
     /// Notes that a check against a hash of `kind` took `took`.
@@ -56,8 +92,12 @@ impl FailurePace {
             .unwrap_or_default()
     }
 
-    /// Waits until [`Self::target`] has passed since a failed check `started`.
+    /// Waits until no kind of hash is being timed, then until [`Self::target`]
+    /// has passed since a failed check `started`.
     pub(crate) async fn hold_back(&self, started: Instant) {
+        let mut learning = self.learning.subscribe();
+        // The sender lives as long as `self`: waiting cannot fail.
+        let _ = learning.wait_for(|timings| *timings == 0).await;
         tokio::time::sleep_until((started + self.target()).into()).await;
     }
 
@@ -89,6 +129,33 @@ mod tests {
         }
         assert!(pace.knows(&cheap) && pace.knows(&dear));
         assert_eq!(pace.target(), Duration::from_millis(110));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_wait_while_kinds_are_being_timed() {
+        let pace = FailurePace::default();
+        let (cheap, dear) = kinds();
+        pace.record(cheap, Duration::from_millis(1));
+        let learning = pace.learning();
+        let started = Instant::now();
+        let held = tokio::spawn({
+            let pace = pace.clone();
+            async move { pace.hold_back(started).await }
+        });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(
+            !held.is_finished(),
+            "a failure answered before the kinds were timed"
+        );
+        pace.record(dear, Duration::from_secs(100));
+        drop(learning);
+        tokio::time::sleep(Duration::from_secs(39)).await;
+        assert!(
+            !held.is_finished(),
+            "answered before the slowest kind's time"
+        );
+        let answered = tokio::time::timeout(Duration::from_secs(2), held).await;
+        assert!(answered.is_ok(), "held back past the slowest kind's time");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 
 use std::fmt;
 
-use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{
-    PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _, SaltString,
+    Output, ParamsString, PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _,
+    SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 
@@ -141,6 +142,31 @@ impl PasswordHasher {
         PasswordHash(phc.to_string())
     }
 
+    /// A hash of the current parameters that no password matches: a random salt
+    /// and a random output. Checking a password against it costs what checking
+    /// against a real hash of these parameters costs, but making it computes no
+    /// hash (cheap: fit for the server's start).
+    pub(crate) fn unmatchable_hash(&self) -> PasswordHash {
+        let salt = SaltString::generate(&mut OsRng);
+        let mut output = vec![
+            0;
+            self.params
+                .output_len()
+                .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
+        ];
+        OsRng.fill_bytes(&mut output);
+        let phc = Phc {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            // Params were validated in `new`, and a random output of their length
+            // is a valid one: neither can fail.
+            params: ParamsString::try_from(&self.params).expect("validated Argon2 parameters"),
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&output).expect("an output of the parameters' length")),
+        };
+        PasswordHash(phc.to_string())
+    }
+
     /// Checks `password` against `hash` (slow: CPU and memory bound).
     pub(crate) fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
         let text = hash.as_str();
@@ -263,6 +289,26 @@ mod tests {
         assert_eq!(fast_hasher().hash("other").kind(), fast.kind());
         let bcrypt = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
         assert_eq!(bcrypt.kind(), HashKind("bcrypt cost 4".into()));
+    }
+
+    #[test]
+    fn the_unmatchable_hash_is_of_the_current_kind_and_matches_no_password() {
+        let hasher = fast_hasher();
+        let unmatchable = hasher.unmatchable_hash();
+        assert_eq!(
+            PasswordHash::parse(unmatchable.as_str()),
+            Ok(unmatchable.clone())
+        );
+        assert_eq!(unmatchable.kind(), hasher.hash("pw").kind());
+        assert!(hasher.has_current_parameters(&Phc::new(unmatchable.as_str()).unwrap()));
+        for password in ["", "pw", "latchkey-dummy-password"] {
+            assert_eq!(hasher.verify(password, &unmatchable), Verdict::Mismatch);
+        }
+        assert_ne!(
+            hasher.unmatchable_hash(),
+            unmatchable,
+            "salt and output are random"
+        );
     }
 
     #[test]

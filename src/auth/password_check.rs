@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::accounts::Accounts;
 use super::devices::{DeviceCookie, Devices, TrustedDevice};
@@ -22,8 +22,9 @@ use super::password::{PasswordHash, Verdict};
 use super::throttle::{Subject, Throttle};
 use crate::store::{StoreError, UserRecord};
 
-/// Checks of each kind of stored hash timed when the server starts, so the pace
-/// knows every kind in use before an attacker can compare them.
+/// Checks of each kind of stored hash timed when the server starts (and when an
+/// import added a kind), so the pace knows every kind in use: failed logins wait
+/// until they are done.
 const CALIBRATION_CHECKS: usize = 3;
 
 /// A login whose password was right.
@@ -48,15 +49,14 @@ pub(crate) struct PasswordCheck {
 }
 
 impl PasswordCheck {
-    /// Password checks of `accounts`' users. Computes one hash with the current
-    /// parameters (call it off the executor).
+    /// Password checks of `accounts`' users.
     pub(crate) fn new(
         accounts: Accounts,
         throttle: Throttle,
         hashing: HashingPool,
         devices: Devices,
     ) -> Self {
-        let dummy_hash = accounts.hasher().hash("latchkey-dummy-password");
+        let dummy_hash = accounts.hasher().unmatchable_hash();
         Self {
             accounts,
             throttle,
@@ -124,29 +124,36 @@ impl PasswordCheck {
         Ok(Some(CheckedLogin { user, device }))
     }
 
-    /// Times checks of every kind of hash the store holds that the pace does not
-    /// know yet (and of the dummy hash): the server calls this when it starts.
+    /// Reads which kinds of hash the store holds that the pace has not timed yet
+    /// (the dummy hash's among them), and times checks of them in the
+    /// background: failed logins wait until that is done. Returns once the kinds
+    /// are read. The server calls this before it listens, and now and then.
     pub(crate) async fn learn_hash_kinds(&self) -> Result<(), StoreError> {
+        let learning = self.pace.learning();
         let mut hashes = vec![self.dummy_hash.clone()];
-        hashes.extend(
-            self.accounts
-                .list()
-                .await?
-                .into_iter()
-                .map(|u| u.password_hash),
-        );
+        hashes.extend(self.accounts.one_hash_of_each_kind().await?);
         let mut kinds = BTreeSet::new();
-        for hash in hashes {
+        hashes.retain(|hash| {
             let kind = hash.kind();
-            if self.pace.knows(&kind) || !kinds.insert(kind) {
-                continue;
-            }
-            for _ in 0..CALIBRATION_CHECKS {
-                // Busy cannot happen before the server serves; if it does, the
-                // kind is timed at its first real check instead.
-                let _ = self.timed_check("latchkey-calibration", hash.clone()).await;
-            }
+            !self.pace.knows(&kind) && kinds.insert(kind)
+        });
+        if hashes.is_empty() {
+            return Ok(());
         }
+        let check = self.clone();
+        tokio::spawn(async move {
+            let _learning = learning;
+            for hash in hashes {
+                for _ in 0..CALIBRATION_CHECKS {
+                    let kind = hash.kind();
+                    let verify = timed_verify(&check, "latchkey-calibration", hash.clone());
+                    // In turn: a queue full of logins does not turn these away.
+                    if let Ok((_, _, took)) = check.hashing.run_in_turn(verify).await {
+                        check.pace.record(kind, took);
+                    }
+                }
+            }
+        });
         Ok(())
     }
 
@@ -158,15 +165,8 @@ impl PasswordCheck {
         hash: PasswordHash,
     ) -> Result<(Verdict, Instant), Busy> {
         let kind = hash.kind();
-        let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-        let (verdict, started, took) = self
-            .hashing
-            .run(move || {
-                let started = Instant::now();
-                let verdict = hasher.verify(&password, &hash);
-                (verdict, started, started.elapsed())
-            })
-            .await?;
+        let verify = timed_verify(self, password, hash);
+        let (verdict, started, took) = self.hashing.run(verify).await?;
         self.pace.record(kind, took);
         Ok((verdict, started))
     }
@@ -189,5 +189,20 @@ impl PasswordCheck {
                 tracing::warn!(username, error = %e, "could not store the upgraded password hash")
             }
         }
+    }
+}
+
+/// A check of `password` against `hash`, to run in a hashing slot: its verdict,
+/// when it started and how long it took.
+fn timed_verify(
+    check: &PasswordCheck,
+    password: &str,
+    hash: PasswordHash,
+) -> impl FnOnce() -> (Verdict, Instant, Duration) + Send + 'static {
+    let (hasher, password) = (check.accounts.hasher().clone(), password.to_owned());
+    move || {
+        let started = Instant::now();
+        let verdict = hasher.verify(&password, &hash);
+        (verdict, started, started.elapsed())
     }
 }

@@ -97,7 +97,6 @@ pub(crate) struct AuthService {
 
 impl AuthService {
     /// An auth core over `store`; sign-up is allowed if `registration_open`.
-    /// Computes one hash with the current parameters (call it off the executor).
     pub(crate) fn new(
         store: Arc<dyn Store>,
         accounts: Accounts,
@@ -125,9 +124,10 @@ impl AuthService {
         }
     }
 
-    /// Times a password check against every kind of hash the store holds, so
-    /// failed logins take the same time from the first one on (see
-    /// `failure_pace`). The server calls this before it serves, and now and then.
+    /// Reads the kinds of hash the store holds and times password checks against
+    /// the new ones in the background, failed logins waiting until that is done,
+    /// so they take the same time from the first one on (see `failure_pace`).
+    /// The server calls this before it listens, and now and then.
     pub(crate) async fn learn_hash_kinds(&self) -> Result<(), StoreError> {
         self.passwords.learn_hash_kinds().await
     }

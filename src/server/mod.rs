@@ -91,24 +91,16 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         throttle: settings.throttle_policy(),
         device_cookie_lifetime: settings.device_cookie_lifetime(),
     };
-    let auth = tokio::task::spawn_blocking({
-        let store = store.clone();
-        let accounts = Accounts::new(store.clone(), hasher);
-        let (registration_open, rates) = (settings.self_registration, settings.rate_policy());
-        move || {
-            AuthService::new(
-                store,
-                accounts,
-                registration_open,
-                sessions,
-                login,
-                hashing,
-                rates,
-            )
-        }
-    })
-    .await
-    .map_err(startup("cannot build the auth core"))?;
+    let auth = AuthService::new(
+        store.clone(),
+        Accounts::new(store.clone(), hasher),
+        settings.self_registration,
+        sessions,
+        login,
+        hashing,
+        settings.rate_policy(),
+    );
+    // Reads the kinds of hash; their timing goes on while the server serves.
     auth.learn_hash_kinds()
         .await
         .map_err(startup("cannot read the password hashes"))?;
@@ -198,7 +190,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
 const HASH_KINDS_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Times the kinds of password hash added to the store since the last look, so a
-/// kind imported while the server runs paces failed logins within a minute.
+/// kind imported while the server runs paces failed logins within a minute. A
+/// look is one query that answers a hash of each kind, not every user's.
 async fn keep_learning_hash_kinds(auth: Arc<AuthService>) {
     let mut every = tokio::time::interval(HASH_KINDS_REFRESH);
     every.tick().await;

@@ -149,6 +149,9 @@ pub(crate) trait Store:
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Every user, by username.
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// One stored password hash of each kind (algorithm and costs) the users
+    /// have, without reading every user's.
+    async fn one_hash_of_each_kind(&self) -> Result<Vec<PasswordHash>, StoreError>;
     /// Creates a user; [`StoreError::Conflict`] if the username is taken.
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError>;
     /// Creates or updates all `users` in one transaction: all or nothing. Tells

@@ -180,3 +180,23 @@ fn failed_logins_take_the_same_time_whatever_the_hash_or_none() {
         figures.join(" | ")
     );
 }
+
+/// Argon2 passes of the server's current policy that make one check of it take
+/// minutes (1 MiB a pass): far longer than the harness waits for a server to start.
+const ENDLESS_ITERATIONS: &str = "100000";
+
+#[test]
+fn serves_while_the_kinds_of_hash_are_being_timed() {
+    // The server times checks of its current policy when it starts (the dummy
+    // hash of unknown users is of that kind). Timed before it listened, this
+    // server would not answer for minutes and the harness would give up on it.
+    let mut server = TestServer::start_with(&[("LATCHKEY_ARGON2_ITERATIONS", ENDLESS_ITERATIONS)]);
+    assert_eq!(server.get("/healthz", Auth::None).status(), 200);
+    assert_eq!(server.get("/readyz", Auth::None).status(), 200);
+    assert_eq!(
+        server.get("/.well-known/jwks.json", Auth::None).status(),
+        200
+    );
+    // A graceful stop would wait for the check in progress.
+    server.crash();
+}

@@ -121,3 +121,12 @@ async fn the_copy_knows_every_table_and_column_of_the_schema() {
     drop_database(store, &server, &database).await;
     assert_eq!(columns, known);
 }
+
+#[tokio::test]
+async fn answers_one_hash_of_each_kind() {
+    let Some((store, server, database)) = fresh_store("hash_kinds").await else {
+        return;
+    };
+    crate::store::rows::tests::answers_one_hash_of_each_kind(&store).await;
+    drop_database(store, &server, &database).await;
+}

@@ -27,7 +27,7 @@ use super::{
 use crate::auth::password::PasswordHash;
 use crate::clock::unix_now;
 use crate::model::{Item, NewItem};
-use crate::store::rows::{ItemRow, USER_COLUMNS, UserRow};
+use crate::store::rows::{ItemRow, ONE_HASH_OF_EACH_KIND, USER_COLUMNS, UserRow, parse_hashes};
 
 /// The migrations of the SQLite schema.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -288,6 +288,14 @@ impl Store for SqliteStore {
         .into_iter()
         .map(UserRecord::try_from)
         .collect()
+    }
+
+    async fn one_hash_of_each_kind(&self) -> Result<Vec<PasswordHash>, StoreError> {
+        parse_hashes(
+            sqlx::query_scalar(ONE_HASH_OF_EACH_KIND)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<(), StoreError> {
