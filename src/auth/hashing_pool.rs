@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::password::run_blocking;
 
@@ -64,38 +64,16 @@ impl HashingPool {
                 self.slots.clone().acquire_owned().await.map_err(|_| Busy)?
             }
         };
-        Ok(self.run_in_slot(permit, arrived, work).await)
-    }
-
-    /// Runs `work` on the blocking pool once a slot is free, however many wait:
-    /// for the server's own few computations (timing the kinds of hash in the
-    /// store), which must not be turned away by a busy queue.
-    pub(crate) async fn run_in_turn<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, Busy> {
-        let arrived = Instant::now();
-        // The semaphore is never closed: this waits for a slot, it does not fail.
-        let permit = self.slots.clone().acquire_owned().await.map_err(|_| Busy)?;
-        Ok(self.run_in_slot(permit, arrived, work).await)
-    }
-
-    async fn run_in_slot<T: Send + 'static>(
-        &self,
-        permit: OwnedSemaphorePermit,
-        arrived: Instant,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
         metrics::histogram!("latchkey_password_hash_wait_seconds", "pool" => self.name)
             .record(arrived.elapsed().as_secs_f64());
         // The slot goes with the computation, not with this future: a request
         // cancelled while its hash runs keeps the slot taken until the hash is done,
         // so cancelled requests cannot start more hashes than there are slots.
-        run_blocking(move || {
+        Ok(run_blocking(move || {
             let _slot = permit;
             work()
         })
-        .await
+        .await)
     }
 }
 
@@ -155,27 +133,6 @@ mod tests {
         assert_eq!(running.await.unwrap(), Ok(Some(())));
         assert_eq!(queued.await.unwrap(), Ok(2));
         assert_eq!(pool.run(|| 4).await, Ok(4));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_servers_own_work_waits_its_turn_when_the_queue_is_full() {
-        let pool = HashingPool::new("test", 1, 0);
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let running = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(move || wait.recv().ok()).await }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(pool.run(|| 2).await, Err(Busy));
-        let in_turn = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run_in_turn(|| 3).await }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!in_turn.is_finished(), "ran beside the slot's computation");
-        release.send(()).unwrap();
-        assert_eq!(running.await.unwrap(), Ok(Some(())));
-        assert_eq!(in_turn.await.unwrap(), Ok(3));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,7 +18,7 @@ use super::devices::{DeviceCookie, Devices, TrustedDevice};
 use super::error::AuthError;
 use super::failure_pace::FailurePace;
 use super::hashing_pool::{Busy, HashingPool};
-use super::password::{PasswordHash, Verdict};
+use super::password::{PasswordHash, Verdict, run_blocking};
 use super::throttle::{Subject, Throttle};
 use crate::store::{StoreError, UserRecord};
 
@@ -147,10 +147,10 @@ impl PasswordCheck {
                 for _ in 0..CALIBRATION_CHECKS {
                     let kind = hash.kind();
                     let verify = timed_verify(&check, "latchkey-calibration", hash.clone());
-                    // In turn: a queue full of logins does not turn these away.
-                    if let Ok((_, _, took)) = check.hashing.run_in_turn(verify).await {
-                        check.pace.record(kind, took);
-                    }
+                    // Beside the hashing pool, one at a time: logins that arrive
+                    // meanwhile neither wait for these nor are turned away busy.
+                    let (_, _, took) = run_blocking(verify).await;
+                    check.pace.record(kind, took);
                 }
             }
         });
