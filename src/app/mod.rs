@@ -12,7 +12,7 @@ mod web_locks;
 
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 /// The HTML document around the app (server side only).
@@ -52,12 +52,12 @@ pub(crate) fn App() -> impl IntoView {
                 <a class="brand" href="/">"latchkey"</a>
             </header>
             <main>
-                <Routes fallback=pages::NotFoundPage>
+                <FlatRoutes fallback=pages::NotFoundPage>
                     <Route path=path!("/") view=pages::HomePage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
                     <Route path=path!("/profile") view=pages::ProfilePage/>
                     <Route path=path!("/signup") view=pages::SignupPage/>
-                </Routes>
+                </FlatRoutes>
             </main>
         </Router>
     }
