@@ -11,8 +11,8 @@ mod tokens;
 mod web_locks;
 
 use leptos::prelude::*;
-use leptos_meta::{Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_meta::{Title, provide_meta_context};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 /// The HTML document around the app (server side only).
@@ -26,6 +26,7 @@ pub(crate) fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <leptos_meta::HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <leptos_meta::MetaTags/>
@@ -45,19 +46,18 @@ pub(crate) fn App() -> impl IntoView {
     // Keep the session's access token fresh while the app is open.
     Effect::new(|_| tokens::schedule_renewal());
     view! {
-        <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
         <Title text="latchkey"/>
         <Router>
             <header class="site-header">
                 <a class="brand" href="/">"latchkey"</a>
             </header>
             <main>
-                <Routes fallback=pages::NotFoundPage>
+                <FlatRoutes fallback=pages::NotFoundPage>
                     <Route path=path!("/") view=pages::HomePage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
                     <Route path=path!("/profile") view=pages::ProfilePage/>
                     <Route path=path!("/signup") view=pages::SignupPage/>
-                </Routes>
+                </FlatRoutes>
             </main>
         </Router>
     }

@@ -4,6 +4,7 @@
 //! the metrics, and the listener.
 
 mod access_log;
+mod assets;
 mod cors;
 mod limits;
 mod listener;
@@ -14,6 +15,7 @@ mod security_headers;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::handler::Handler as _;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
@@ -105,7 +107,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
         .await
         .map_err(startup("cannot read the password hashes"))?;
     Ok(AppState {
-        leptos_options: Arc::new(leptos_options(settings)),
+        leptos_options: Arc::new(leptos_options(settings)?),
         auth: Arc::new(auth),
         items: Items::new(store.clone()),
         settings: Arc::new(settings.clone()),
@@ -113,7 +115,7 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
     })
 }
 
-fn leptos_options(settings: &Settings) -> LeptosOptions {
+fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
     // cargo-leptos passes the build's settings (output name, reload port, …) as
     // LEPTOS_* variables; a plain `cargo build` has none of them.
     let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
@@ -125,7 +127,8 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
         .unwrap_or_else(|| LeptosOptions::builder().output_name("latchkey").build());
     options.site_addr = settings.site_addr;
     options.site_root = settings.site_root.as_str().into();
-    options
+    assets::locate_hashes(&mut options)?;
+    Ok(options)
 }
 
 /// The whole application: JSON API, Swagger UI, and the Leptos pages, with the
@@ -135,15 +138,25 @@ fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
     let options = state.leptos_options.clone();
     let settings = state.settings.clone();
     let api = cors::apply(crate::api::routes(), &settings.cors_allowed_origins);
+    let pkg_files = assets::pkg_files(&options);
+    // The public files (the icon), or the not-found page.
+    let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        security_headers::set_page_headers,
+        shell,
+    )
+    .layer(tower::util::MapResponseLayer::new(
+        assets::cache_public_file::<axum::body::Body>,
+    ));
     let app = api
         .merge(security_headers::for_docs(crate::api::docs()))
-        .leptos_routes_with_context(&state, routes, security_headers::set_page_csp, move || {
-            shell((*options).clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(security_headers::set_page_csp, shell))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            security_headers::set_page_headers,
+            move || shell((*options).clone()),
+        )
+        .merge(pkg_files)
+        .fallback(fallback)
         .with_state(state);
     let app = match metrics_on_site {
         Some(metrics) => app.merge(metrics),

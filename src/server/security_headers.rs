@@ -1,12 +1,13 @@
 //! Security headers: a Content-Security-Policy per kind of response (pages with
 //! Leptos's per-request nonce, Swagger UI, everything else), and the headers every
-//! response carries, `Strict-Transport-Security` included when configured.
+//! response carries, `Strict-Transport-Security` included when configured. Pages
+//! are never kept by caches without asking (`no-cache`).
 
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -19,9 +20,11 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Sets the page's Content-Security-Policy, built around the nonce Leptos puts on
-/// its inline scripts. Runs in the context of every page (and server function,
-/// which has no nonce and needs no policy of its own).
-pub(super) fn set_page_csp() {
+/// its inline scripts, and `Cache-Control: no-cache`: a page is asked for again on
+/// every visit (its nonce is new each time; the files it names are cached, see
+/// `assets`). Runs in the context of every page (and server function, which has no
+/// nonce and sets its own caching).
+pub(super) fn set_page_headers() {
     let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
@@ -32,6 +35,7 @@ pub(super) fn set_page_csp() {
     if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce.to_string(), live_reload)) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
+    response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
 }
 
 /// For the app's pages: inline scripts only with this response's `nonce`, the

@@ -46,6 +46,7 @@ mod server_functions;
 mod sessions;
 mod shared_database;
 mod signing_keys;
+mod site_assets;
 mod table_sizes;
 mod targeted_lockout;
 mod throttle;

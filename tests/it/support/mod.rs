@@ -52,6 +52,7 @@ pub mod nginx;
 pub mod raw_http;
 mod server;
 mod sessions;
+mod site;
 
 pub use browser::*;
 pub use database::{DATABASE_VARIABLE, sqlite_query_texts};
@@ -62,3 +63,4 @@ pub use http::*;
 pub use jwt::*;
 pub use server::{CliOutput, TestServer};
 pub use sessions::*;
+pub use site::BuiltSite;
