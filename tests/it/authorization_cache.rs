@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::support::*;
 
 /// How soon after a change another instance must refuse.
-const AT_ONCE: Duration = Duration::from_millis(50);
+const AT_ONCE: Duration = CHANGE_HEARD_WITHIN;
 
 /// Two instances over one database, the user `nina` (all scopes) on it.
 fn two_instances(env: &[(&str, &str)]) -> (TestServer, TestServer) {

@@ -61,6 +61,6 @@ pub use fastapi::{
 };
 pub use http::*;
 pub use jwt::*;
-pub use server::{CliOutput, TestServer};
+pub use server::{CHANGE_HEARD_WITHIN, CliOutput, TestServer};
 pub use sessions::*;
 pub use site::BuiltSite;

@@ -16,6 +16,10 @@ use super::database::TestDatabase;
 use super::fastapi::fastapi_users;
 use super::http::http_client;
 
+/// How soon a running instance must have heard of a change that another process
+/// made on PostgreSQL (`tests/it/authorization_cache.rs` checks it).
+pub const CHANGE_HEARD_WITHIN: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The binary under test.
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
 
@@ -386,7 +390,14 @@ impl TestServer {
             // The command may exit before reading (e.g. a bad username): ignore EPIPE.
             let _ = pipe.write_all(input.as_bytes());
         }
-        CliOutput::from(child.wait_with_output().expect("wait for latchkey"))
+        let output = CliOutput::from(child.wait_with_output().expect("wait for latchkey"));
+        if self.database().is_postgres() {
+            // Running instances learn of another process's change as a
+            // notification, within milliseconds (on SQLite, before their next
+            // answer): what a test checks next is checked after that.
+            std::thread::sleep(CHANGE_HEARD_WITHIN);
+        }
+        output
     }
 
     /// Runs `latchkey <args>` with a terminal as its stdin, stdout and stderr
