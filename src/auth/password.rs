@@ -108,6 +108,25 @@ impl Verdict {
 #[derive(Clone)]
 pub(crate) struct PasswordHasher {
     params: Params,
+    /// See [`Self::unmatchable_hash`]; made once, in [`Self::new`].
+    unmatchable: PasswordHash,
+}
+
+/// A hash of `params` with a random salt and a random output, built without
+/// hashing; refused parameters are an error, never a panic.
+fn unmatchable_hash_of(params: &Params) -> Result<PasswordHash, HashingParametersError> {
+    let refused = |e: argon2::password_hash::Error| HashingParametersError(e.to_string());
+    let salt = SaltString::generate(&mut OsRng);
+    let mut output = vec![0; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    OsRng.fill_bytes(&mut output);
+    let phc = Phc {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(refused)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output).map_err(refused)?),
+    };
+    Ok(PasswordHash(phc.to_string()))
 }
 
 /// Argon2 parameters that Argon2 itself refuses.
@@ -124,7 +143,11 @@ impl PasswordHasher {
     ) -> Result<Self, HashingParametersError> {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|e| HashingParametersError(e.to_string()))?;
-        Ok(Self { params })
+        let unmatchable = unmatchable_hash_of(&params)?;
+        Ok(Self {
+            params,
+            unmatchable,
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -147,24 +170,7 @@ impl PasswordHasher {
     /// against a real hash of these parameters costs, but making it computes no
     /// hash (cheap: fit for the server's start).
     pub(crate) fn unmatchable_hash(&self) -> PasswordHash {
-        let salt = SaltString::generate(&mut OsRng);
-        let mut output = vec![
-            0;
-            self.params
-                .output_len()
-                .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
-        ];
-        OsRng.fill_bytes(&mut output);
-        let phc = Phc {
-            algorithm: Algorithm::Argon2id.ident(),
-            version: Some(Version::V0x13.into()),
-            // Params were validated in `new`, and a random output of their length
-            // is a valid one: neither can fail.
-            params: ParamsString::try_from(&self.params).expect("validated Argon2 parameters"),
-            salt: Some(salt.as_salt()),
-            hash: Some(Output::new(&output).expect("an output of the parameters' length")),
-        };
-        PasswordHash(phc.to_string())
+        self.unmatchable.clone()
     }
 
     /// Checks `password` against `hash` (slow: CPU and memory bound).
@@ -305,9 +311,9 @@ mod tests {
             assert_eq!(hasher.verify(password, &unmatchable), Verdict::Mismatch);
         }
         assert_ne!(
-            hasher.unmatchable_hash(),
+            fast_hasher().unmatchable_hash(),
             unmatchable,
-            "salt and output are random"
+            "salt and output are random, made anew by every hasher"
         );
     }
 
