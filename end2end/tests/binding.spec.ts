@@ -7,6 +7,8 @@ import {
   EXPIRES_KEY,
   FINGERPRINT_COOKIE,
   JOHN,
+  REFRESH_KEY,
+  TOKEN_KEY,
   expect,
   hydrated,
   signIn,
@@ -113,5 +115,88 @@ test.describe("tokens bound to the browser", () => {
       await expect(tab).toHaveURL(/\/profile$/);
       expect(await meFromPage(tab, (await storedToken(tab))!)).toBe(200);
     }
+  });
+  test("a tab that waited for another's renewal waits for its tokens to reach its storage", async ({ page }) => {
+    // The other tab is played by the test, on a blank page of the site: it takes
+    // the renewal lock, renews, lets the lock go, and only then, late, stores the
+    // new tokens, as Chromium may hand one process's LocalStorage writes to another.
+    const context = page.context();
+    await signIn(page, JOHN.username, JOHN.password);
+    const refresh = await storedRefreshToken(page);
+    const blank = "/__e2e__/blank";
+    await page.route(`**${blank}`, (route) =>
+      route.fulfill({ contentType: "text/html", body: '<!doctype html><title>blank</title><link rel="icon" href="data:,">' }),
+    );
+    await page.goto(blank);
+
+    const second = await context.newPage();
+    let renewalsOfTheApp = 0;
+    await second.route("**/api/refresh", async (route) => {
+      renewalsOfTheApp += 1;
+      await route.continue();
+    });
+    await second.goto("/profile");
+    await hydrated(second);
+    await expect(second.locator(PROFILE_USERNAME)).toHaveText(JOHN.username);
+
+    await page.evaluate(
+      ({ lock, refreshToken, keys }) => {
+        const w = window as unknown as { held: Promise<void>; renewal: Promise<number> };
+        let held: () => void;
+        w.held = new Promise<void>((resolve) => (held = resolve));
+        let renewed: (tokens: { access_token: string; refresh_token: string; expires_in: number }) => void;
+        const tokens = new Promise<{ access_token: string; refresh_token: string; expires_in: number }>(
+          (resolve) => (renewed = resolve),
+        );
+        w.renewal = navigator.locks
+          .request(lock, async () => {
+            held();
+            // Until the app's tab waits for the lock.
+            while (((await navigator.locks.query()).pending ?? []).length === 0) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+            const response = await fetch("/api/refresh", {
+              method: "POST",
+              headers: { "Content-Type": "application/x-www-form-urlencoded" },
+              body: new URLSearchParams({ refresh_token: refreshToken }),
+            });
+            renewed(await response.json());
+            return response.status;
+          })
+          .then(async (status) => {
+            const fresh = await tokens;
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            return { status, fresh };
+          })
+          .then(({ status, fresh }) => {
+            // In the app's order: access token, refresh token, expiry.
+            localStorage.setItem(keys.token, JSON.stringify(fresh.access_token));
+            localStorage.setItem(keys.refresh, JSON.stringify(fresh.refresh_token));
+            localStorage.setItem(keys.expires, JSON.stringify(Date.now() + fresh.expires_in * 1000));
+            return status;
+          });
+        return w.held;
+      },
+      {
+        lock: "latchkey-token-renewal",
+        refreshToken: refresh!,
+        keys: { token: TOKEN_KEY, refresh: REFRESH_KEY, expires: EXPIRES_KEY },
+      },
+    );
+    // Due in the app's own tab, so that it asks for the lock as it hydrates.
+    await expireAccessToken(second);
+    await second.reload();
+    await hydrated(second);
+    expect(await page.evaluate(() => (window as unknown as { renewal: Promise<number> }).renewal)).toBe(200);
+
+    await expect(second.locator(PROFILE_USERNAME)).toHaveText(JOHN.username);
+    await expect(second).toHaveURL(/\/profile$/);
+    expect(renewalsOfTheApp, "the app's tab used the other tab's tokens").toBe(0);
+    const stored = await second.evaluate(
+      ([tokenKey, refreshKey]) => [localStorage.getItem(tokenKey), localStorage.getItem(refreshKey)],
+      [TOKEN_KEY, REFRESH_KEY] as const,
+    );
+    expect(JSON.parse(stored[1]!)).not.toBe(refresh);
+    expect(await meFromPage(second, JSON.parse(stored[0]!))).toBe(200);
   });
 });

@@ -132,7 +132,7 @@ async fn renew() -> Result<(), AppError> {
     if !renewal_due() {
         return Ok(());
     }
-    super::web_locks::exclusively(RENEWAL_LOCK, renew_unless_renewed(seen))
+    super::web_locks::exclusively(RENEWAL_LOCK, move |turn| renew_unless_renewed(seen, turn))
         .await
         .unwrap_or(Err(AppError::Unreachable))
 }
@@ -140,7 +140,13 @@ async fn renew() -> Result<(), AppError> {
 /// Renews the tokens, unless another tab has while this one waited for the lock:
 /// the stored refresh token is no longer `seen`, or the access token is fresh.
 #[cfg(feature = "hydrate")]
-async fn renew_unless_renewed(seen: String) -> Result<(), AppError> {
+async fn renew_unless_renewed(seen: String, turn: super::web_locks::Turn) -> Result<(), AppError> {
+    if turn == super::web_locks::Turn::AfterAnother {
+        // The tab before this one most likely renewed, but its writes may reach
+        // this tab's LocalStorage a moment after the lock does (Chromium hands
+        // them between processes on their own).
+        stored_value_changes(REFRESH_KEY, &seen, STORAGE_CATCH_UP_MS).await;
+    }
     let Some(refresh_token) = read::<String>(REFRESH_KEY) else {
         return Ok(());
     };
@@ -160,6 +166,44 @@ async fn renew_unless_renewed(seen: String) -> Result<(), AppError> {
         }
         Err(other) => Err(other),
     }
+}
+
+/// How long a tab that waited for the renewal lock waits for the other tab's
+/// renewal to show in its LocalStorage, in milliseconds.
+#[cfg(feature = "hydrate")]
+const STORAGE_CATCH_UP_MS: u64 = 3_000;
+
+/// Waits until the stored string under `key` is other than `seen` (or gone), for
+/// at most `timeout_ms`.
+#[cfg(feature = "hydrate")]
+async fn stored_value_changes(key: &'static str, seen: &str, timeout_ms: u64) {
+    use futures::StreamExt as _;
+    use leptos::prelude::{set_timeout_with_handle, window_event_listener};
+
+    let (wake, mut woken) = futures::channel::mpsc::unbounded::<()>();
+    // Listening before reading, so that no change falls in between.
+    let listener = {
+        let wake = wake.clone();
+        window_event_listener(leptos::ev::storage, move |event| {
+            if event.key().is_none_or(|changed| changed == key) {
+                let _ = wake.unbounded_send(());
+            }
+        })
+    };
+    // The timer ends the channel, and with it the wait.
+    let timer = set_timeout_with_handle(
+        move || wake.close_channel(),
+        std::time::Duration::from_millis(timeout_ms),
+    );
+    if let Ok(timer) = timer {
+        while read::<String>(key).is_some_and(|value| value == seen) {
+            if woken.next().await.is_none() {
+                break;
+            }
+        }
+        timer.clear();
+    }
+    listener.remove();
 }
 
 /// Whether the stored access token expires within the margin.

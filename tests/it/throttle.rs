@@ -94,10 +94,7 @@ fn a_block_ends_and_a_success_forgets_the_failures() {
     for _ in 0..3 {
         server.login_status("johndoe", "wrong");
     }
-    let retry_after = assert_throttled(
-        server.login_attempt("johndoe", "correct horse battery"),
-        3,
-    );
+    let retry_after = assert_throttled(server.login_attempt("johndoe", "correct horse battery"), 3);
     thread::sleep(Duration::from_secs(retry_after) + Duration::from_millis(100));
     assert_eq!(
         server.login_status("johndoe", "correct horse battery"),
