@@ -1,17 +1,15 @@
 //! Password hashing: Argon2id for new hashes; Argon2 (any parameters) and bcrypt
 //! (passlib's legacy format) for verification.
 //!
-//! Hashing is slow on purpose: callers on the async executor use the `*_blocking`
-//! wrappers, which run it on tokio's blocking pool.
+//! Hashing is slow on purpose: callers on the async executor run it in a hashing
+//! slot (`hashing_pool`), which lends it a [`HashMemory`] kept between hashes, or
+//! use the `*_blocking` wrappers, which run it on tokio's blocking pool.
 
 use std::fmt;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use argon2::password_hash::{
-    Output, ParamsString, PasswordHash as Phc, PasswordHasher as _, PasswordVerifier as _,
-    SaltString,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash as Phc, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// A stored password hash (a PHC string or a bcrypt hash).
 ///
@@ -104,27 +102,60 @@ impl Verdict {
     }
 }
 
+/// Argon2's working memory (`m` KiB), to be kept between hashes: allocating
+/// and faulting in 64 MiB anew for every hash costs about a third of its time.
+/// Argon2 writes every block before it reads it, so what an earlier hash left in
+/// it changes nothing.
+#[derive(Default)]
+pub(crate) struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// The first `count` blocks, growing the memory to that size if it is smaller.
+    fn blocks(&mut self, count: usize) -> &mut [Block] {
+        if self.0.len() < count {
+            // Anew rather than grown: nothing in it needs to be kept.
+            self.0 = Vec::new();
+            self.0 = vec![Block::default(); count];
+        }
+        &mut self.0[..count]
+    }
+
+    /// Gives the memory back if it is larger than `count` blocks (a hash of
+    /// costlier parameters than the current ones was checked).
+    fn keep_at_most(&mut self, count: usize) {
+        if self.0.len() > count {
+            self.0 = Vec::new();
+        }
+    }
+
+    /// How many bytes it holds.
+    pub(crate) fn bytes(&self) -> usize {
+        self.0.len() * std::mem::size_of::<Block>()
+    }
+}
+
 /// The hasher of new passwords: Argon2id with the configured costs.
 #[derive(Clone)]
 pub(crate) struct PasswordHasher {
     params: Params,
+    /// `params` as a PHC string writes them.
+    params_string: ParamsString,
     /// See [`Self::unmatchable_hash`]; made once, in [`Self::new`].
     unmatchable: PasswordHash,
 }
 
-/// A hash of `params` with a random salt and a random output, built without
-/// hashing; refused parameters are an error, never a panic.
-fn unmatchable_hash_of(params: &Params) -> Result<PasswordHash, HashingParametersError> {
-    let refused = |e: argon2::password_hash::Error| HashingParametersError(e.to_string());
-    let salt = SaltString::generate(&mut OsRng);
-    let mut output = vec![0; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
-    OsRng.fill_bytes(&mut output);
+/// The Argon2id PHC string of `output`, computed with `params` and `salt`.
+fn argon2id_phc(
+    params: &ParamsString,
+    salt: &SaltString,
+    output: &[u8],
+) -> Result<PasswordHash, argon2::password_hash::Error> {
     let phc = Phc {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(refused)?,
+        params: params.clone(),
         salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&output).map_err(refused)?),
+        hash: Some(Output::new(output)?),
     };
     Ok(PasswordHash(phc.to_string()))
 }
@@ -141,11 +172,18 @@ impl PasswordHasher {
         iterations: u32,
         parallelism: u32,
     ) -> Result<Self, HashingParametersError> {
+        let refused = |e: argon2::password_hash::Error| HashingParametersError(e.to_string());
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|e| HashingParametersError(e.to_string()))?;
-        let unmatchable = unmatchable_hash_of(&params)?;
+        let params_string = ParamsString::try_from(&params).map_err(refused)?;
+        // No password matches a random output, and making it computes no hash.
+        let mut output = vec![0; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+        OsRng.fill_bytes(&mut output);
+        let unmatchable = argon2id_phc(&params_string, &SaltString::generate(&mut OsRng), &output)
+            .map_err(refused)?;
         Ok(Self {
             params,
+            params_string,
             unmatchable,
         })
     }
@@ -154,15 +192,38 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// Hashes `password` with the current parameters (slow: CPU and memory bound).
+    /// Hashes `password` with the current parameters (slow: CPU and memory bound),
+    /// in memory of its own.
     pub(crate) fn hash(&self, password: &str) -> PasswordHash {
+        self.hash_in(password, &mut HashMemory::default())
+    }
+
+    /// Hashes `password` with the current parameters, in `memory`.
+    pub(crate) fn hash_in(&self, password: &str, memory: &mut HashMemory) -> PasswordHash {
         let salt = SaltString::generate(&mut OsRng);
-        let phc = self
-            .argon2()
-            .hash_password(password.as_bytes(), &salt)
-            // Params were validated in `new` and the salt is generated: this cannot fail.
-            .expect("argon2 hashing with validated parameters");
-        PasswordHash(phc.to_string())
+        let mut salt_bytes = [0; 64];
+        let mut output = vec![0; self.output_len()];
+        let hashed = salt
+            .as_salt()
+            .decode_b64(&mut salt_bytes)
+            .and_then(|salt_bytes| {
+                Ok(self.argon2().hash_password_into_with_memory(
+                    password.as_bytes(),
+                    salt_bytes,
+                    &mut output,
+                    memory.blocks(self.params.block_count()),
+                )?)
+            })
+            .and_then(|()| argon2id_phc(&self.params_string, &salt, &output));
+        // The parameters were validated in `new`, the salt is generated, the memory
+        // is of their size and no password reaches Argon2's 4 GiB: this cannot fail.
+        hashed.expect("argon2 hashing with validated parameters")
+    }
+
+    fn output_len(&self) -> usize {
+        self.params
+            .output_len()
+            .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
     }
 
     /// A hash of the current parameters that no password matches: a random salt
@@ -173,8 +234,20 @@ impl PasswordHasher {
         self.unmatchable.clone()
     }
 
-    /// Checks `password` against `hash` (slow: CPU and memory bound).
+    /// Checks `password` against `hash` (slow: CPU and memory bound), in memory of
+    /// its own.
+    #[cfg(test)]
     pub(crate) fn verify(&self, password: &str, hash: &PasswordHash) -> Verdict {
+        self.verify_in(password, hash, &mut HashMemory::default())
+    }
+
+    /// Checks `password` against `hash`; an Argon2 hash is computed in `memory`.
+    pub(crate) fn verify_in(
+        &self,
+        password: &str,
+        hash: &PasswordHash,
+        memory: &mut HashMemory,
+    ) -> Verdict {
         let text = hash.as_str();
         if is_bcrypt(text) {
             // bcrypt reads at most 72 bytes and stops at a NUL: a longer password, or
@@ -190,10 +263,9 @@ impl PasswordHasher {
         let Ok(phc) = Phc::new(text) else {
             return Verdict::Mismatch;
         };
-        if Argon2::default()
-            .verify_password(password.as_bytes(), &phc)
-            .is_err()
-        {
+        let matched = argon2_matches(password.as_bytes(), &phc, memory);
+        memory.keep_at_most(self.params.block_count());
+        if !matched {
             return Verdict::Mismatch;
         }
         if self.has_current_parameters(&phc) {
@@ -219,6 +291,40 @@ impl PasswordHasher {
         let hasher = self.clone();
         run_blocking(move || hasher.hash(&password)).await
     }
+}
+
+/// Whether `password` gives the output of the Argon2 hash `phc` (of any variant,
+/// version and costs), computed in `memory`; compared in constant time.
+fn argon2_matches(password: &[u8], phc: &Phc<'_>, memory: &mut HashMemory) -> bool {
+    let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm) else {
+        return false;
+    };
+    let Ok(version) = phc
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(phc) else {
+        return false;
+    };
+    let mut salt_bytes = [0; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let count = params.block_count();
+    let mut output = vec![0; expected.len()];
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        &mut output,
+        memory.blocks(count),
+    );
+    // `Output`'s equality is constant-time.
+    computed.is_ok() && Output::new(&output).is_ok_and(|output| output == expected)
 }
 
 /// Runs CPU-heavy `work` on tokio's blocking pool; a panic in it resumes here.
@@ -315,6 +421,56 @@ mod tests {
             unmatchable,
             "salt and output are random, made anew by every hasher"
         );
+    }
+
+    #[test]
+    fn hashes_in_kept_memory_are_standard_and_check_whatever_the_memory_held() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let hasher = fast_hasher();
+        let mut memory = HashMemory::default();
+        let first = hasher.hash_in("correct horse", &mut memory);
+        let second = hasher.hash_in("battery staple", &mut memory);
+        // What Argon2's own verifier accepts (and so would any other).
+        for (password, hash) in [("correct horse", &first), ("battery staple", &second)] {
+            let phc = Phc::new(hash.as_str()).unwrap();
+            assert!(
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &phc)
+                    .is_ok()
+            );
+        }
+        // Checked in memory that another hash left full, of other sizes too.
+        let seed = PasswordHash::parse(
+            "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc",
+        )
+        .unwrap();
+        let other = PasswordHasher::new(2048, 1, 2).unwrap().hash("other");
+        for _ in 0..2 {
+            assert_eq!(
+                hasher.verify_in("secret", &seed, &mut memory),
+                Verdict::MatchNeedsRehash
+            );
+            assert_eq!(
+                hasher.verify_in("correct horse", &first, &mut memory),
+                Verdict::Match
+            );
+            assert_eq!(
+                hasher.verify_in("battery staple", &first, &mut memory),
+                Verdict::Mismatch
+            );
+            assert_eq!(
+                hasher.verify_in("other", &other, &mut memory),
+                Verdict::MatchNeedsRehash
+            );
+            assert_eq!(
+                hasher.verify_in("secret", &other, &mut memory),
+                Verdict::Mismatch
+            );
+        }
+        // A costlier hash's memory is not kept; the current parameters' is.
+        assert_eq!(memory.bytes(), 0);
+        hasher.verify_in("correct horse", &first, &mut memory);
+        assert_eq!(memory.bytes(), 1024 * 1024);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::devices::{DeviceCookie, Devices, TrustedDevice};
 use super::error::AuthError;
 use super::failure_pace::FailurePace;
 use super::hashing_pool::{Busy, HashingPool};
-use super::password::{PasswordHash, Verdict, run_blocking};
+use super::password::{HashMemory, PasswordHash, Verdict, run_blocking};
 use super::throttle::{Subject, Throttle};
 use crate::store::{StoreError, UserRecord};
 
@@ -143,13 +143,20 @@ impl PasswordCheck {
         let check = self.clone();
         tokio::spawn(async move {
             let _learning = learning;
+            // Kept from one check to the next, as a hashing slot keeps its own.
+            let mut memory = HashMemory::default();
             for hash in hashes {
                 for _ in 0..CALIBRATION_CHECKS {
                     let kind = hash.kind();
                     let verify = timed_verify(&check, "latchkey-calibration", hash.clone());
                     // Beside the hashing pool, one at a time: logins that arrive
                     // meanwhile neither wait for these nor are turned away busy.
-                    let (_, _, took) = run_blocking(verify).await;
+                    let ((_, _, took), used) = run_blocking(move || {
+                        let timed = verify(&mut memory);
+                        (timed, memory)
+                    })
+                    .await;
+                    memory = used;
                     check.pace.record(kind, took);
                 }
             }
@@ -176,7 +183,11 @@ impl PasswordCheck {
     async fn rehash(&self, user: &UserRecord, password: &str) {
         let username = user.username.as_str();
         let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-        let Ok(hash) = self.hashing.run(move || hasher.hash(&password)).await else {
+        let Ok(hash) = self
+            .hashing
+            .run(move |memory| hasher.hash_in(&password, memory))
+            .await
+        else {
             // Busy: the old hash still verifies; the upgrade waits for the next login.
             return;
         };
@@ -198,11 +209,11 @@ fn timed_verify(
     check: &PasswordCheck,
     password: &str,
     hash: PasswordHash,
-) -> impl FnOnce() -> (Verdict, Instant, Duration) + Send + 'static {
+) -> impl FnOnce(&mut HashMemory) -> (Verdict, Instant, Duration) + Send + 'static {
     let (hasher, password) = (check.accounts.hasher().clone(), password.to_owned());
-    move || {
+    move |memory| {
         let started = Instant::now();
-        let verdict = hasher.verify(&password, &hash);
+        let verdict = hasher.verify_in(&password, &hash, memory);
         (verdict, started, started.elapsed())
     }
 }

@@ -324,7 +324,7 @@ impl AuthService {
         let checked = self
             .hashing
             .sign_ups
-            .run(move || Accounts::check_sign_up(account))
+            .run(move |_| Accounts::check_sign_up(account))
             .await
             .map_err(|busy| AccountError::from(AuthError::from(busy)))
             .and_then(|checked| checked);
@@ -344,7 +344,7 @@ impl AuthService {
             let (hasher, password) = (self.accounts.hasher().clone(), account.password.clone());
             self.hashing
                 .sign_ups
-                .run(move || hasher.hash(&password))
+                .run(move |memory| hasher.hash_in(&password, memory))
                 .await
                 .map_err(AuthError::from)?
         };
