@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use super::password::{HashMemory, run_blocking};
 
 /// How long the slots keep their memory after the last hash.
-pub(crate) const MEMORY_KEPT_IDLE: Duration = Duration::from_secs(10);
+pub(crate) const MEMORY_KEPT_IDLE: Duration = Duration::from_secs(5);
 
 /// Hashing was refused: every slot is taken and the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -29,7 +29,7 @@ use crate::auth::token::TokenSigner;
 use crate::auth::{AuthService, LoginPolicy};
 use crate::items::Items;
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store;
 
 /// A failure while starting up, with a message for the operator.
@@ -106,13 +106,13 @@ async fn build_state(settings: &Settings) -> Result<AppState, StartupError> {
     auth.learn_hash_kinds()
         .await
         .map_err(startup("cannot read the password hashes"))?;
-    Ok(AppState {
-        leptos_options: Arc::new(leptos_options(settings)?),
+    Ok(AppState::new(Shared {
+        leptos_options: leptos_options(settings)?,
         auth: Arc::new(auth),
         items: Items::new(store.clone()),
         settings: Arc::new(settings.clone()),
         store,
-    })
+    }))
 }
 
 fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
@@ -135,7 +135,7 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
 /// metrics route when they are served on the site's port.
 fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
     let routes = generate_route_list(App);
-    let options = state.leptos_options.clone();
+    let options = Arc::new(state.leptos_options.clone());
     let settings = state.settings.clone();
     let api = cors::apply(crate::api::routes(), &settings.cors_allowed_origins);
     let pkg_files = assets::pkg_files(&options);
