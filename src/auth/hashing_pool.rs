@@ -101,7 +101,7 @@ impl HashingPool {
 /// it than slots: a memory is taken with a slot and given back with it.
 struct KeptMemory {
     state: Mutex<Kept>,
-    gauge: metrics::Gauge,
+    pool: &'static str,
 }
 
 struct Kept {
@@ -119,8 +119,14 @@ impl KeptMemory {
                 last_used: tokio::time::Instant::now(),
                 trimming: false,
             }),
-            gauge: metrics::gauge!("latchkey_password_hash_memory_kept_bytes", "pool" => pool),
+            pool,
         }
+    }
+
+    /// The gauge of the memory kept (looked up when used: the metrics recorder
+    /// may be installed after the pools are made).
+    fn gauge(&self) -> metrics::Gauge {
+        metrics::gauge!("latchkey_password_hash_memory_kept_bytes", "pool" => self.pool)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
@@ -132,7 +138,7 @@ impl KeptMemory {
     fn take(&self) -> HashMemory {
         let mut kept = self.lock();
         let memory = kept.free.pop().unwrap_or_default();
-        self.gauge.decrement(memory.bytes() as f64);
+        self.gauge().decrement(memory.bytes() as f64);
         memory
     }
 
@@ -140,7 +146,7 @@ impl KeptMemory {
     /// system once idle. (Called from the blocking pool, inside the runtime.)
     fn give_back(self: &Arc<Self>, memory: HashMemory) {
         let mut kept = self.lock();
-        self.gauge.increment(memory.bytes() as f64);
+        self.gauge().increment(memory.bytes() as f64);
         kept.free.push(memory);
         kept.last_used = tokio::time::Instant::now();
         if !kept.trimming
@@ -167,7 +173,7 @@ impl KeptMemory {
                 std::mem::take(&mut kept.free)
             };
             for memory in &freed {
-                self.gauge.decrement(memory.bytes() as f64);
+                self.gauge().decrement(memory.bytes() as f64);
             }
             // Dropped here, outside the lock.
             return;

@@ -154,6 +154,39 @@ fn active_sessions_count_live_sessions() {
 }
 
 #[test]
+fn hashing_slots_keep_one_memory_for_the_next_login_and_give_it_back_when_idle() {
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
+    server.add_user("ines", "a password for ines", &[]);
+    let kept = |server: &TestServer| {
+        sample(
+            &scrape(server),
+            r#"latchkey_password_hash_memory_kept_bytes{pool="logins"}"#,
+        )
+    };
+    // Logins one after another share one slot's memory: the tests' Argon2 costs
+    // take 1 MiB.
+    for _ in 0..3 {
+        assert_eq!(
+            server.login_status("ines", "a password for ines"),
+            StatusCode::OK
+        );
+        assert_eq!(kept(&server), Some(1024.0 * 1024.0));
+    }
+    let idle = std::time::Instant::now();
+    while kept(&server) != Some(0.0) {
+        assert!(
+            idle.elapsed() < std::time::Duration::from_secs(15),
+            "still kept 15 s after the last login"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        idle.elapsed() > std::time::Duration::from_secs(3),
+        "given back before the slots were idle for long"
+    );
+}
+
+#[test]
 fn throttled_and_busy_logins_are_counted_as_such() {
     // One hashing slot and no queue: of logins arriving together, all but one are
     // turned away busy.
