@@ -35,6 +35,10 @@ use crate::store::{
     StoreChange, StoreError, UserRecord,
 };
 
+/// How often, at most, tokens whose key id the keyring does not hold make it be
+/// read again (besides the periodic re-read and the store's change feed).
+const UNKNOWN_KID_REREAD: Duration = Duration::from_secs(1);
+
 /// How long sessions last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SessionPolicy {
@@ -86,6 +90,8 @@ pub(crate) struct Sessions {
     signer: TokenSigner,
     policy: SessionPolicy,
     keyring_read: Arc<Mutex<Instant>>,
+    /// When a token with a key id not in the keyring last made it read again.
+    unknown_kid_read: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Sessions {
@@ -102,6 +108,7 @@ impl Sessions {
             signer,
             policy,
             keyring_read: Arc::new(Mutex::new(Instant::now())),
+            unknown_kid_read: Arc::default(),
         }
     }
 
@@ -248,10 +255,8 @@ impl Sessions {
         // An instance that only verifies must learn of withdrawn keys too.
         self.reload_keyring(self.policy.keyring_refresh).await;
         let verified = match self.signer.verify(token) {
-            // Perhaps signed with a key rotated in since the keyring was read. (A
-            // forged kid costs one small read, no more than a valid token's session
-            // lookup.)
-            Err(TokenError::UnknownKey) if self.reload_keyring(Duration::ZERO).await => {
+            // Perhaps signed with a key rotated in since the keyring was read.
+            Err(TokenError::UnknownKey) if self.reload_keyring_for_unknown_kid().await => {
                 self.signer.verify(token)
             }
             other => other,
@@ -324,6 +329,24 @@ impl Sessions {
         }
     }
 
+    /// Reads the keyring again for a token whose key id it does not hold, unless
+    /// another such token made it read in the last [`UNKNOWN_KID_REREAD`]: a
+    /// flood of forged key ids costs a database read a second, not one each,
+    /// while authorized requests are answered from memory. True if it read.
+    async fn reload_keyring_for_unknown_kid(&self) -> bool {
+        {
+            let mut last = self
+                .unknown_kid_read
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if last.is_some_and(|last| last.elapsed() < UNKNOWN_KID_REREAD) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        self.reload_keyring(Duration::ZERO).await
+    }
+
     /// Reads the keyring again if it was read more than `age` ago; true if it did.
     async fn reload_keyring(&self, age: Duration) -> bool {
         {
@@ -336,6 +359,7 @@ impl Sessions {
             }
             *last = Instant::now();
         }
+        metrics::counter!("latchkey_keyring_reads_total").increment(1);
         let current = self.signer.keyring();
         match reload_keyring(self.store.as_ref(), Some(&current)).await {
             Ok(keyring) => {

@@ -3,22 +3,13 @@
 
 use std::net::TcpListener;
 
-use crate::support::{Auth, TestServer, http_client};
+use crate::support::{Auth, TestServer, http_client, metric_sample as sample, scrape_metrics};
 use reqwest::StatusCode;
 
 const TOKEN: &str = "3f9c1e7a5b2d8046c1e7a5b2";
 
-/// The value of the sample `name{labels}` (labels as rendered), if present.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.trim().parse().ok())
-}
-
 fn scrape(server: &TestServer) -> String {
-    let response = server.get("/metrics", Auth::Bearer(TOKEN));
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().expect("the metrics")
+    scrape_metrics(server, TOKEN)
 }
 
 #[test]

@@ -74,6 +74,50 @@ fn a_running_server_meets_a_rotated_key_on_another_instance() {
 }
 
 #[test]
+fn tokens_with_unknown_key_ids_make_the_keyring_be_read_at_most_once_a_second() {
+    const METRICS: &str = "5d2b8e1f7a3c9046e2b8f1a7";
+    let server = server_with(&[
+        ("LATCHKEY_SECRET_KEY", forge::SERVER_KEY),
+        ("LATCHKEY_METRICS_TOKEN", METRICS),
+    ]);
+    let token = forge::GenuineToken::new(&server, login(&server), forge::SERVER_KEY.as_bytes());
+    let reads = || {
+        metric_sample(
+            &scrape_metrics(&server, METRICS),
+            "latchkey_keyring_reads_total",
+        )
+        .unwrap_or(0.0)
+    };
+    let before = reads();
+    let started = Instant::now();
+    // Each differs from the issued token in its key id alone (signed again with
+    // the real key); four clients at once.
+    std::thread::scope(|scope| {
+        for client in 0..4 {
+            let (server, token) = (&server, &token);
+            scope.spawn(move || {
+                for n in 0..50 {
+                    let kid = format!("{client:08x}{n:08x}");
+                    let forged = token.with_header("kid", Some(serde_json::json!(kid)));
+                    let response = server.get("/users/me/", Auth::Bearer(&forged));
+                    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED);
+                }
+            });
+        }
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let read = reads() - before;
+    // One read a second started, and the periodic re-read besides.
+    assert!(
+        read <= seconds.ceil() + 2.0,
+        "{read} keyring reads for 200 unknown key ids in {seconds:.1} s"
+    );
+    // The issued token still works, and a real rotation elsewhere is still met
+    // at once (`a_running_server_meets_a_rotated_key_on_another_instance`).
+    assert_access_works(&server, token.token(), "nina");
+}
+
+#[test]
 fn eddsa_and_rs256_tokens_verify_with_the_published_keys_alone() {
     for algorithm in ["EdDSA", "RS256"] {
         let server = server_with(&[("LATCHKEY_SIGNING_ALGORITHM", algorithm)]);

@@ -48,6 +48,7 @@ mod fastapi;
 pub mod forge;
 mod http;
 mod jwt;
+mod metrics;
 pub mod nginx;
 pub mod raw_http;
 mod server;
@@ -61,6 +62,7 @@ pub use fastapi::{
 };
 pub use http::*;
 pub use jwt::*;
+pub use metrics::{metric_sample, scrape_metrics};
 pub use server::{CHANGE_HEARD_WITHIN, CliOutput, TestServer};
 pub use sessions::*;
 pub use site::BuiltSite;
