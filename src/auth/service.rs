@@ -206,8 +206,9 @@ impl AuthService {
         Ok((tokens, cookie))
     }
 
-    /// Every login, the JSON API's and the browser's, passes here: the one place
-    /// that counts logins by outcome (`latchkey_logins_total`).
+    /// Every login, the JSON API's and the browser's, passes here and is counted
+    /// by outcome (`latchkey_logins_total`), as HTTP Basic checks are in
+    /// `authorize`.
     async fn password_grant(
         &self,
         username: &str,
@@ -220,8 +221,7 @@ impl AuthService {
         let result = self
             .check_and_start_session(username, password, requested_scope, client, device, binding)
             .await;
-        metrics::counter!("latchkey_logins_total", "outcome" => login_outcome(&result))
-            .increment(1);
+        count_login(login_outcome(&result));
         result
     }
 
@@ -384,12 +384,22 @@ impl AuthService {
             }
             Credentials::Basic { username, password } => {
                 // HTTP Basic is for API clients, which hold no device cookie.
-                let user = self
+                let checked = self
                     .passwords
                     .check(&username, &password, client, None)
-                    .await?
-                    .ok_or(AuthError::BadBasic)?
-                    .user;
+                    .await
+                    .and_then(|checked| checked.ok_or(AuthError::IncorrectLogin));
+                // A disabled user is refused below, after the scopes, as FastAPI
+                // does; the metrics count the login as inactive either way.
+                count_login(match &checked {
+                    Ok(checked) if checked.user.disabled => "inactive",
+                    other => login_outcome(other),
+                });
+                let user = match checked {
+                    Ok(checked) => checked.user,
+                    Err(AuthError::IncorrectLogin) => return Err(AuthError::BadBasic),
+                    Err(other) => return Err(other),
+                };
                 Principal {
                     scopes: user.scopes.clone(),
                     session_id: None,
@@ -407,6 +417,12 @@ impl AuthService {
         }
         Ok(principal)
     }
+}
+
+/// Counts a password login (a grant or HTTP Basic) of `outcome` in
+/// `latchkey_logins_total`.
+fn count_login(outcome: &'static str) {
+    metrics::counter!("latchkey_logins_total", "outcome" => outcome).increment(1);
 }
 
 /// The `outcome` label of a login's result in the metrics.

@@ -124,6 +124,47 @@ fn logins_requests_and_sessions_are_counted() {
 }
 
 #[test]
+fn http_basic_password_checks_are_counted_as_logins() {
+    let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
+    server.add_user("omar", "a password for omar", &[]);
+    server.add_user("lena", "a password for lena", &[]);
+    server.cli_ok(&["user", "disable", "lena"], None);
+    let logins = |outcome: &str| {
+        sample(
+            &scrape(&server),
+            &format!(r#"latchkey_logins_total{{outcome="{outcome}"}}"#),
+        )
+        .unwrap_or(0.0)
+    };
+    for (username, password, status, outcome) in [
+        ("omar", "a password for omar", StatusCode::OK, "success"),
+        (
+            "omar",
+            "not omar's password",
+            StatusCode::UNAUTHORIZED,
+            "wrong_password",
+        ),
+        (
+            "nobody",
+            "whatever it is",
+            StatusCode::UNAUTHORIZED,
+            "wrong_password",
+        ),
+        (
+            "lena",
+            "a password for lena",
+            StatusCode::BAD_REQUEST,
+            "inactive",
+        ),
+    ] {
+        let before = logins(outcome);
+        let response = server.get("/users/me/", Auth::Basic(username, password));
+        assert_eq!(response.status(), status, "{username}");
+        assert_eq!(logins(outcome), before + 1.0, "{username}: {outcome}");
+    }
+}
+
+#[test]
 fn active_sessions_count_live_sessions() {
     let server = TestServer::start_with(&[("LATCHKEY_METRICS_TOKEN", TOKEN)]);
     server.add_user("noor", "a password for noor", &[]);
