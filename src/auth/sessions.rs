@@ -14,6 +14,7 @@
 //! [`binding`](super::binding)): its tokens work only with the browser's cookie.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,6 +93,9 @@ pub(crate) struct Sessions {
     keyring_read: Arc<Mutex<Instant>>,
     /// When a token with a key id not in the keyring last made it read again.
     unknown_kid_read: Arc<Mutex<Option<Instant>>>,
+    /// Set when the store's change hub says the keys changed (or changes were
+    /// missed): the keyring is read again before the next token is checked.
+    keyring_stale: Arc<AtomicBool>,
 }
 
 impl Sessions {
@@ -102,6 +106,15 @@ impl Sessions {
         signer: TokenSigner,
         policy: SessionPolicy,
     ) -> Self {
+        let keyring_stale = Arc::new(AtomicBool::new(false));
+        store.change_hub().watch({
+            let stale = keyring_stale.clone();
+            Arc::new(move |change: &StoreChange| {
+                if matches!(change, StoreChange::KeysChanged | StoreChange::Missed) {
+                    stale.store(true, Ordering::Release);
+                }
+            })
+        });
         Self {
             store,
             cache,
@@ -109,12 +122,26 @@ impl Sessions {
             policy,
             keyring_read: Arc::new(Mutex::new(Instant::now())),
             unknown_kid_read: Arc::default(),
+            keyring_stale,
         }
+    }
+
+    /// Reads the keyring again if another process changed the keys (SQLite's
+    /// change counter, PostgreSQL's notifications) or it was read more than
+    /// `keyring_refresh` ago: a withdrawn key stops verifying at once.
+    async fn keep_keyring_current(&self) {
+        self.store.change_hub().catch_up();
+        let age = if self.keyring_stale.swap(false, Ordering::AcqRel) {
+            Duration::ZERO
+        } else {
+            self.policy.keyring_refresh
+        };
+        self.reload_keyring(age).await;
     }
 
     /// The public keys of the keyring, as a JWKS.
     pub(crate) async fn jwks(&self) -> serde_json::Value {
-        self.reload_keyring(self.policy.keyring_refresh).await;
+        self.keep_keyring_current().await;
         self.signer.keyring().jwks()
     }
 
@@ -128,7 +155,7 @@ impl Sessions {
         scopes: &ScopeSet,
         binding: Option<&Fingerprint>,
     ) -> Result<SessionTokens, AuthError> {
-        self.reload_keyring(self.policy.keyring_refresh).await;
+        self.keep_keyring_current().await;
         let now = unix_now();
         let id = random_value(32);
         let expires_at = now.saturating_add(seconds(self.policy.max_lifetime));
@@ -224,7 +251,7 @@ impl Sessions {
 
     /// An access token of `session` granting `scopes`, bound as the session is.
     pub(crate) async fn issue(&self, session: &SessionRecord, scopes: &ScopeSet) -> IssuedToken {
-        self.reload_keyring(self.policy.keyring_refresh).await;
+        self.keep_keyring_current().await;
         self.signer.issue(
             &session.username,
             &session.id,
@@ -253,7 +280,7 @@ impl Sessions {
         presented: Option<&Fingerprint>,
     ) -> Result<Option<(TokenClaims, Arc<UserRecord>)>, StoreError> {
         // An instance that only verifies must learn of withdrawn keys too.
-        self.reload_keyring(self.policy.keyring_refresh).await;
+        self.keep_keyring_current().await;
         let verified = match self.signer.verify(token) {
             // Perhaps signed with a key rotated in since the keyring was read.
             Err(TokenError::UnknownKey) if self.reload_keyring_for_unknown_kid().await => {
@@ -322,8 +349,8 @@ impl Sessions {
                         tracing::debug!("signing keys read again after a change elsewhere");
                     }
                 }
-                // Sessions and users are read from the store on every request:
-                // nothing is cached that these would make stale.
+                // The authorization cache hears of these through the store's
+                // change hub.
                 StoreChange::SessionEnded(_) | StoreChange::UserChanged(_) => {}
             }
         }

@@ -65,10 +65,8 @@ fn the_change_feed_listens_again_after_losing_its_connection() {
 fn key_rotation_reaches_a_running_instance(cut: bool) {
     let slow = [("LATCHKEY_KEYRING_REFRESH_SECONDS", "3600")];
     let one = TestServer::start_with(&slow);
-    if !one.database().is_postgres() {
-        eprintln!(
-            "skipped: the change feed is PostgreSQL's (LISTEN/NOTIFY); SQLite runs one instance"
-        );
+    if cut && !one.database().is_postgres() {
+        eprintln!("skipped: SQLite has no connection to cut (its change counter is a file)");
         return;
     }
     let two = TestServer::start_sharing_database(&one, &slow);

@@ -210,11 +210,13 @@ fn issuer_and_audience_are_carried_and_required() {
 const KEYRING_REFRESH: Duration = Duration::from_secs(2);
 const REFRESH_MARGIN: Duration = Duration::from_secs(5);
 
-#[test]
-fn a_withdrawn_key_stops_verifying_on_an_instance_that_only_verifies() {
+/// A verifier instance over `one`'s database (with `verifier_env`), a token `one`
+/// signed with [`SHARED_KEY`] that it accepts, then `one` restarted with a new
+/// `LATCHKEY_SECRET_KEY`, which withdraws that key: the verifier, the token,
+/// a token of the new key, and when the new key was in place.
+fn withdraw_the_shared_key(verifier_env: &[(&str, &str)]) -> (TestServer, String, String, Instant) {
     let mut one = server_with(&[("LATCHKEY_SECRET_KEY", SHARED_KEY)]);
-    let verifier =
-        TestServer::start_sharing_database(&one, &[("LATCHKEY_KEYRING_REFRESH_SECONDS", "2")]);
+    let verifier = TestServer::start_sharing_database(&one, verifier_env);
     let token = one.login("nina", "pw-nina-long", None);
     assert_access_works(&verifier, &token, "nina");
     // The operator withdraws the leaked key: a new LATCHKEY_SECRET_KEY replaces it.
@@ -224,10 +226,17 @@ fn a_withdrawn_key_stops_verifying_on_an_instance_that_only_verifies() {
         "4c2f0a9e7d1b3c5e8f6a2d4b9c1e3f5a7b9d2c4e6f8a1b3d5c7e9f2a4b6c8d0e",
     );
     one.launch();
+    let withdrawn = Instant::now();
     let fresh = one.login("nina", "pw-nina-long", None);
     assert_ne!(jwt_segment(&fresh, 0)["kid"], jwt_segment(&token, 0)["kid"]);
+    (verifier, token, fresh, withdrawn)
+}
+
+#[test]
+fn a_withdrawn_key_stops_verifying_on_an_instance_that_only_verifies() {
+    let (verifier, token, fresh, withdrawn) =
+        withdraw_the_shared_key(&[("LATCHKEY_KEYRING_REFRESH_SECONDS", "2")]);
     // The verifier is only ever asked to verify the old token.
-    let withdrawn = Instant::now();
     while verifier.get("/users/me/", Auth::Bearer(&token)).status() == 200 {
         assert!(
             withdrawn.elapsed() < KEYRING_REFRESH + REFRESH_MARGIN,
@@ -239,6 +248,23 @@ fn a_withdrawn_key_stops_verifying_on_an_instance_that_only_verifies() {
     println!(
         "the withdrawn key stopped verifying after {:?}",
         withdrawn.elapsed()
+    );
+    assert_token_refused(&verifier, &token, "a token of the withdrawn key");
+    assert_access_works(&verifier, &fresh, "nina");
+}
+
+#[test]
+fn a_withdrawn_key_stops_verifying_at_once_on_a_running_instance() {
+    // The periodic re-read an hour away: the change itself must reach it (SQLite's
+    // change counter, PostgreSQL's notifications).
+    let (verifier, token, fresh, withdrawn) =
+        withdraw_the_shared_key(&[("LATCHKEY_KEYRING_REFRESH_SECONDS", "3600")]);
+    assert_at_once(
+        &verifier,
+        "/users/me/",
+        &token,
+        withdrawn,
+        reqwest::StatusCode::UNAUTHORIZED,
     );
     assert_token_refused(&verifier, &token, "a token of the withdrawn key");
     assert_access_works(&verifier, &fresh, "nina");

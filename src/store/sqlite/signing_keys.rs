@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::auth::keyring::{KeyAlgorithm, KeyMaterial};
-use crate::store::StoreError;
 use crate::store::signing_keys::{SigningKeyStore, StoredKey};
+use crate::store::{StoreChange, StoreError};
 
 #[async_trait]
 impl SigningKeyStore for SqliteStore {
@@ -32,28 +32,42 @@ impl SigningKeyStore for SqliteStore {
     }
 
     async fn add_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO signing_keys (kid, algorithm, secret, created_at, retire_after)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+        let key = key.clone();
+        self.write_announced(
+            move |pool| async move {
+                let result = sqlx::query(
+                    "INSERT INTO signing_keys (kid, algorithm, secret, created_at, retire_after)
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+                )
+                .bind(&key.kid)
+                .bind(key.material.algorithm.as_str())
+                .bind(&key.material.secret)
+                .bind(key.created_at)
+                .bind(key.retire_after)
+                .execute(&pool)
+                .await?;
+                Ok(result.rows_affected() > 0)
+            },
+            |added| added.then_some(StoreChange::KeysChanged),
         )
-        .bind(&key.kid)
-        .bind(key.material.algorithm.as_str())
-        .bind(&key.material.secret)
-        .bind(key.created_at)
-        .bind(key.retire_after)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() > 0)
+        .await
     }
 
     async fn retire_signing_keys_except(&self, kid: &str, at: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE signing_keys SET retire_after = ? WHERE kid <> ? AND retire_after IS NULL",
+        let kid = kid.to_owned();
+        self.write_announced(
+            move |pool| async move {
+                let result = sqlx::query(
+                    "UPDATE signing_keys SET retire_after = ? WHERE kid <> ? AND retire_after IS NULL",
+                )
+                .bind(at)
+                .bind(&kid)
+                .execute(&pool)
+                .await?;
+                Ok(result.rows_affected())
+            },
+            |retired| (*retired > 0).then_some(StoreChange::KeysChanged),
         )
-        .bind(at)
-        .bind(kid)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
+        .await
     }
 }

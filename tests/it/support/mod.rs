@@ -63,6 +63,6 @@ pub use fastapi::{
 pub use http::*;
 pub use jwt::*;
 pub use metrics::{metric_sample, scrape_metrics};
-pub use server::{CHANGE_HEARD_WITHIN, CliOutput, TestServer};
+pub use server::{CliOutput, TestServer, assert_at_once};
 pub use sessions::*;
 pub use site::BuiltSite;

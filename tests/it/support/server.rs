@@ -14,11 +14,38 @@ use tempfile::TempDir;
 
 use super::database::TestDatabase;
 use super::fastapi::fastapi_users;
-use super::http::http_client;
+use super::http::{Auth, http_client};
 
 /// How soon a running instance must have heard of a change that another process
 /// made on PostgreSQL (`tests/it/authorization_cache.rs` checks it).
 pub const CHANGE_HEARD_WITHIN: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Asks `server` for `path` with `token` right after `changed_at` until the
+/// answer is `expected`, which must come within [`CHANGE_HEARD_WITHIN`]. On SQLite the very
+/// first answer must be it: the change counter is read before every answer. On
+/// PostgreSQL the change travels as a notification, which can arrive a little
+/// after the client's next request; returns how long it took to be seen.
+pub fn assert_at_once(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+    changed_at: Instant,
+    expected: reqwest::StatusCode,
+) -> Duration {
+    let first_answer_only = server.database().is_sqlite();
+    loop {
+        let asked_after = changed_at.elapsed();
+        let status = server.get(path, Auth::Bearer(token)).status();
+        if status == expected {
+            return asked_after;
+        }
+        assert!(
+            !first_answer_only && asked_after < CHANGE_HEARD_WITHIN,
+            "{path} answered {status} (not {expected}) when asked {asked_after:?} after the change"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// The binary under test.
 const BIN: &str = env!("CARGO_BIN_EXE_latchkey");
