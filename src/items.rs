@@ -35,7 +35,7 @@ impl CoreError for ItemError {
         }
     }
 
-    fn store_failure(&self) -> Option<&StoreError> {
+    fn failure(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ItemError::Store(e) => Some(e),
             _ => None,

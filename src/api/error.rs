@@ -204,8 +204,8 @@ impl ApiError {
     pub(crate) fn log_cause(&self) {
         match self {
             ApiError::Auth(e) => {
-                if let Some(e) = e.store_failure() {
-                    tracing::error!(error = %e, "store failure during authorization")
+                if let Some(e) = e.failure() {
+                    tracing::error!(error = %e, "server-side failure during authorization")
                 }
             }
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),

@@ -114,7 +114,9 @@ mod from_core {
                     AppError::TooManyRequests { retry_after }
                 }
                 AuthError::Busy => AppError::Busy,
-                AuthError::Store(_) => AppError::Server,
+                AuthError::Store(_) | AuthError::Hashing(_) | AuthError::Signing(_) => {
+                    AppError::Server
+                }
             }
         }
     }

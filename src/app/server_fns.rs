@@ -291,11 +291,11 @@ mod ssr {
         }
     }
 
-    /// Answers with the HTTP status the JSON API would give `error`, logs a store
-    /// failure, and tells the page what went wrong.
+    /// Answers with the HTTP status the JSON API would give `error`, logs a
+    /// server-side failure, and tells the page what went wrong.
     pub(crate) fn reply<E: CoreError + Into<AppError>>(error: E) -> AppError {
-        if let Some(failure) = error.store_failure() {
-            tracing::error!(error = %failure, "store failure in a server function");
+        if let Some(failure) = error.failure() {
+            tracing::error!(error = %failure, "server-side failure in a server function");
         }
         if let Ok(status) = StatusCode::from_u16(error.status()) {
             set_status(status);

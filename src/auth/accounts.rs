@@ -48,10 +48,10 @@ impl CoreError for AccountError {
         }
     }
 
-    fn store_failure(&self) -> Option<&StoreError> {
+    fn failure(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AccountError::Store(e) => Some(e),
-            AccountError::Refused(e) => e.store_failure(),
+            AccountError::Refused(e) => e.failure(),
             _ => None,
         }
     }
@@ -164,7 +164,11 @@ impl Accounts {
         username: &str,
         password: String,
     ) -> Result<u64, AccountError> {
-        let hash = self.hasher.hash_blocking(password).await;
+        let hash = self
+            .hasher
+            .hash_blocking(password)
+            .await
+            .map_err(super::AuthError::from)?;
         if !self.store.set_password_hash(username, &hash).await? {
             return Err(AccountError::NoSuchUser(username.to_owned()));
         }

@@ -1,19 +1,21 @@
 //! Why the auth core refused a request, and what HTTP says about it.
 
 use super::hashing_pool::Busy;
+use super::password::HashingError;
 use super::rate_limit::OverRate;
 use super::scope::UnknownScope;
 use super::throttle::ThrottleError;
+use super::token::SigningError;
 use crate::store::StoreError;
 
 /// What both front doors need of an error of the core (auth, accounts, items): the
-/// HTTP status to answer with, and the store failure to log behind a 500 (never
-/// shown to the client). Each front door renders the rest in its own way.
+/// HTTP status to answer with, and the server-side failure to log behind a 500
+/// (never shown to the client). Each front door renders the rest in its own way.
 pub(crate) trait CoreError: std::error::Error {
     /// The HTTP status code.
     fn status(&self) -> u16;
-    /// The store failure behind a 500.
-    fn store_failure(&self) -> Option<&StoreError>;
+    /// The server-side failure behind a 500: the store's, or the server's own.
+    fn failure(&self) -> Option<&(dyn std::error::Error + 'static)>;
 }
 
 /// A refusal by the auth core. Each kind knows its status, its `detail` text and
@@ -70,6 +72,12 @@ pub(crate) enum AuthError {
     /// The store failed; the request could not be decided.
     #[error("Internal Server Error")]
     Store(#[from] StoreError),
+    /// A password could not be hashed.
+    #[error("Internal Server Error")]
+    Hashing(#[from] HashingError),
+    /// A token could not be signed.
+    #[error("Internal Server Error")]
+    Signing(#[from] SigningError),
 }
 
 impl CoreError for AuthError {
@@ -83,13 +91,15 @@ impl CoreError for AuthError {
             AuthError::InactiveUser | AuthError::UnknownScope(_) | AuthError::InvalidGrant => 400,
             AuthError::TooManyAttempts { .. } | AuthError::TooManyRequests { .. } => 429,
             AuthError::Busy => 503,
-            AuthError::Store(_) => 500,
+            AuthError::Store(_) | AuthError::Hashing(_) | AuthError::Signing(_) => 500,
         }
     }
 
-    fn store_failure(&self) -> Option<&StoreError> {
+    fn failure(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             AuthError::Store(e) => Some(e),
+            AuthError::Hashing(e) => Some(e),
+            AuthError::Signing(e) => Some(e),
             _ => None,
         }
     }
@@ -114,7 +124,9 @@ impl AuthError {
             | AuthError::TooManyAttempts { .. }
             | AuthError::TooManyRequests { .. }
             | AuthError::Busy
-            | AuthError::Store(_) => None,
+            | AuthError::Store(_)
+            | AuthError::Hashing(_)
+            | AuthError::Signing(_) => None,
         }
     }
 

@@ -113,8 +113,16 @@ mod tests {
     use crate::auth::password::PasswordHasher;
 
     fn kinds() -> (HashKind, HashKind) {
-        let cheap = PasswordHasher::new(1024, 1, 1).unwrap().hash("a").kind();
-        let dear = PasswordHasher::new(2048, 2, 1).unwrap().hash("a").kind();
+        let cheap = PasswordHasher::new(1024, 1, 1)
+            .unwrap()
+            .hash("a")
+            .unwrap()
+            .kind();
+        let dear = PasswordHasher::new(2048, 2, 1)
+            .unwrap()
+            .hash("a")
+            .unwrap()
+            .kind();
         (cheap, dear)
     }
 

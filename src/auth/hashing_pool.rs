@@ -230,7 +230,7 @@ mod tests {
         let hasher = hasher();
         pool.run(move |memory| {
             let lent = memory.bytes();
-            hasher.hash_in("pw", memory);
+            hasher.hash_in("pw", memory).unwrap();
             lent
         })
         .await

@@ -160,6 +160,11 @@ fn argon2id_phc(
     Ok(PasswordHash(phc.to_string()))
 }
 
+/// A password Argon2 would not hash.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub(crate) struct HashingError(String);
+
 /// Argon2 parameters that Argon2 itself refuses.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid Argon2 parameters: {0}")]
@@ -194,12 +199,17 @@ impl PasswordHasher {
 
     /// Hashes `password` with the current parameters (slow: CPU and memory bound),
     /// in memory of its own.
-    pub(crate) fn hash(&self, password: &str) -> PasswordHash {
+    pub(crate) fn hash(&self, password: &str) -> Result<PasswordHash, HashingError> {
         self.hash_in(password, &mut HashMemory::default())
     }
 
-    /// Hashes `password` with the current parameters, in `memory`.
-    pub(crate) fn hash_in(&self, password: &str, memory: &mut HashMemory) -> PasswordHash {
+    /// Hashes `password` with the current parameters, in `memory`. Refused only
+    /// for what Argon2 cannot take (a password of 4 GiB or more).
+    pub(crate) fn hash_in(
+        &self,
+        password: &str,
+        memory: &mut HashMemory,
+    ) -> Result<PasswordHash, HashingError> {
         let salt = SaltString::generate(&mut OsRng);
         let mut salt_bytes = [0; 64];
         let mut output = vec![0; self.output_len()];
@@ -215,9 +225,7 @@ impl PasswordHasher {
                 )?)
             })
             .and_then(|()| argon2id_phc(&self.params_string, &salt, &output));
-        // The parameters were validated in `new`, the salt is generated, the memory
-        // is of their size and no password reaches Argon2's 4 GiB: this cannot fail.
-        hashed.expect("argon2 hashing with validated parameters")
+        hashed.map_err(|e| HashingError(e.to_string()))
     }
 
     fn output_len(&self) -> usize {
@@ -287,7 +295,10 @@ impl PasswordHasher {
     }
 
     /// [`Self::hash`] on the blocking pool, so the async executor is never stalled.
-    pub(crate) async fn hash_blocking(&self, password: String) -> PasswordHash {
+    pub(crate) async fn hash_blocking(
+        &self,
+        password: String,
+    ) -> Result<PasswordHash, HashingError> {
         let hasher = self.clone();
         run_blocking(move || hasher.hash(&password)).await
     }
@@ -348,7 +359,7 @@ mod tests {
     #[test]
     fn new_hash_is_argon2id_and_verifies() {
         let hasher = fast_hasher();
-        let hash = hasher.hash("correct horse");
+        let hash = hasher.hash("correct horse").unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert_eq!(hasher.verify("correct horse", &hash), Verdict::Match);
         assert_eq!(hasher.verify("wrong horse", &hash), Verdict::Mismatch);
@@ -396,9 +407,9 @@ mod tests {
 
     #[test]
     fn the_kind_names_the_costs_and_nothing_of_the_hash() {
-        let fast = fast_hasher().hash("pw");
+        let fast = fast_hasher().hash("pw").unwrap();
         assert_eq!(fast.kind(), HashKind("argon2id m=1024,t=1,p=1".into()));
-        assert_eq!(fast_hasher().hash("other").kind(), fast.kind());
+        assert_eq!(fast_hasher().hash("other").unwrap().kind(), fast.kind());
         let bcrypt = PasswordHash::parse(&bcrypt::hash("legacy", 4).unwrap()).unwrap();
         assert_eq!(bcrypt.kind(), HashKind("bcrypt cost 4".into()));
     }
@@ -411,7 +422,7 @@ mod tests {
             PasswordHash::parse(unmatchable.as_str()),
             Ok(unmatchable.clone())
         );
-        assert_eq!(unmatchable.kind(), hasher.hash("pw").kind());
+        assert_eq!(unmatchable.kind(), hasher.hash("pw").unwrap().kind());
         assert!(hasher.has_current_parameters(&Phc::new(unmatchable.as_str()).unwrap()));
         for password in ["", "pw", "latchkey-dummy-password"] {
             assert_eq!(hasher.verify(password, &unmatchable), Verdict::Mismatch);
@@ -428,8 +439,8 @@ mod tests {
         use argon2::password_hash::PasswordVerifier as _;
         let hasher = fast_hasher();
         let mut memory = HashMemory::default();
-        let first = hasher.hash_in("correct horse", &mut memory);
-        let second = hasher.hash_in("battery staple", &mut memory);
+        let first = hasher.hash_in("correct horse", &mut memory).unwrap();
+        let second = hasher.hash_in("battery staple", &mut memory).unwrap();
         // What Argon2's own verifier accepts (and so would any other).
         for (password, hash) in [("correct horse", &first), ("battery staple", &second)] {
             let phc = Phc::new(hash.as_str()).unwrap();
@@ -444,7 +455,10 @@ mod tests {
             "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc",
         )
         .unwrap();
-        let other = PasswordHasher::new(2048, 1, 2).unwrap().hash("other");
+        let other = PasswordHasher::new(2048, 1, 2)
+            .unwrap()
+            .hash("other")
+            .unwrap();
         for _ in 0..2 {
             assert_eq!(
                 hasher.verify_in("secret", &seed, &mut memory),
@@ -475,7 +489,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_hash() {
-        let hash = fast_hasher().hash("pw");
+        let hash = fast_hasher().hash("pw").unwrap();
         assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
     }
 
@@ -483,7 +497,7 @@ mod tests {
     fn very_long_passwords_are_handled() {
         let hasher = fast_hasher();
         let long = "x".repeat(1 << 20);
-        let hash = hasher.hash(&long);
+        let hash = hasher.hash(&long).unwrap();
         assert_eq!(hasher.verify(&long, &hash), Verdict::Match);
     }
 }

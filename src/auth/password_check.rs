@@ -183,13 +183,18 @@ impl PasswordCheck {
     async fn rehash(&self, user: &UserRecord, password: &str) {
         let username = user.username.as_str();
         let (hasher, password) = (self.accounts.hasher().clone(), password.to_owned());
-        let Ok(hash) = self
+        let hash = match self
             .hashing
             .run(move |memory| hasher.hash_in(&password, memory))
             .await
-        else {
+        {
+            Ok(Ok(hash)) => hash,
             // Busy: the old hash still verifies; the upgrade waits for the next login.
-            return;
+            Err(_) => return,
+            Ok(Err(e)) => {
+                tracing::warn!(username, error = %e, "could not upgrade the password hash");
+                return;
+            }
         };
         match self.accounts.upgrade_hash(user, &hash).await {
             Ok(true) => {

@@ -293,7 +293,7 @@ impl AuthService {
             requested.intersection(&allowed)
         };
         Ok(SessionTokens {
-            access: self.sessions.issue(&session, &scopes).await,
+            access: self.sessions.issue(&session, &scopes).await?,
             refresh_token,
         })
     }
@@ -346,6 +346,7 @@ impl AuthService {
                 .sign_ups
                 .run(move |memory| hasher.hash_in(&password, memory))
                 .await
+                .map_err(AuthError::from)?
                 .map_err(AuthError::from)?
         };
         self.accounts

@@ -186,7 +186,7 @@ impl Sessions {
         Ok(SessionTokens {
             access: self
                 .signer
-                .issue(&user.username, &id, scopes, binding.as_deref()),
+                .issue(&user.username, &id, scopes, binding.as_deref())?,
             refresh_token: refresh.token,
         })
     }
@@ -250,14 +250,18 @@ impl Sessions {
     }
 
     /// An access token of `session` granting `scopes`, bound as the session is.
-    pub(crate) async fn issue(&self, session: &SessionRecord, scopes: &ScopeSet) -> IssuedToken {
+    pub(crate) async fn issue(
+        &self,
+        session: &SessionRecord,
+        scopes: &ScopeSet,
+    ) -> Result<IssuedToken, AuthError> {
         self.keep_keyring_current().await;
-        self.signer.issue(
+        Ok(self.signer.issue(
             &session.username,
             &session.id,
             scopes,
             session.binding.as_deref(),
-        )
+        )?)
     }
 
     /// Deletes sessions that ended or expired, and what belongs to them; returns

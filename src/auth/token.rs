@@ -88,6 +88,12 @@ impl fmt::Debug for IssuedToken {
     }
 }
 
+/// A token the keyring's active key could not sign (a key the crypto library
+/// refuses, which loading it should have caught).
+#[derive(Debug, thiserror::Error)]
+#[error("token signing failed: {0}")]
+pub(crate) struct SigningError(String);
+
 /// Why a token was refused. Callers answer all of these the same way; the kinds
 /// exist for logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,7 +168,7 @@ impl TokenSigner {
         sid: &str,
         scopes: &ScopeSet,
         binding: Option<&str>,
-    ) -> IssuedToken {
+    ) -> Result<IssuedToken, SigningError> {
         let now = unix_now();
         let claims = TokenClaims {
             sub: username.to_owned(),
@@ -181,14 +187,13 @@ impl TokenSigner {
         let mut header = Header::new(key.algorithm.jwt());
         header.typ = Some(ACCESS_TOKEN_TYPE.into());
         header.kid = Some(key.kid.clone());
-        let token = encode(&header, &claims, &key.encoding)
-            // The key was loaded and checked, and the claims serialise.
-            .expect("signing with a checked key");
-        IssuedToken {
+        let token =
+            encode(&header, &claims, &key.encoding).map_err(|e| SigningError(e.to_string()))?;
+        Ok(IssuedToken {
             token,
             expires_in: self.policy.lifetime.as_secs(),
             scopes: scopes.clone(),
-        }
+        })
     }
 
     /// Verifies a token as the module documentation says.
@@ -303,7 +308,9 @@ mod tests {
     #[test]
     fn issued_token_verifies_with_its_claims() {
         let scopes: ScopeSet = [Scope::Me].into_iter().collect();
-        let issued = signer().issue("johndoe", "session-1", &scopes, None);
+        let issued = signer()
+            .issue("johndoe", "session-1", &scopes, None)
+            .unwrap();
         let claims = signer().verify(&issued.token).unwrap();
         assert_eq!(claims.sub, "johndoe");
         assert_eq!(claims.sid, "session-1");
@@ -414,7 +421,9 @@ mod tests {
                 audience: Some("items-api".into()),
             },
         );
-        let issued = strict.issue("johndoe", "s", &ScopeSet::default(), None);
+        let issued = strict
+            .issue("johndoe", "s", &ScopeSet::default(), None)
+            .unwrap();
         assert!(strict.verify(&issued.token).is_ok());
         assert!(
             strict
@@ -428,9 +437,13 @@ mod tests {
         let old = hs_key(SECRET);
         let new = hs_key(b"a-newer-key-that-is-at-least-32-bytes-long");
         let signer = signer();
-        let before = signer.issue("johndoe", "s", &ScopeSet::default(), None);
+        let before = signer
+            .issue("johndoe", "s", &ScopeSet::default(), None)
+            .unwrap();
         signer.replace_keyring(Keyring::new(vec![new.clone(), old]).unwrap());
-        let after = signer.issue("johndoe", "s", &ScopeSet::default(), None);
+        let after = signer
+            .issue("johndoe", "s", &ScopeSet::default(), None)
+            .unwrap();
         assert!(signer.verify(&before.token).is_ok());
         assert!(signer.verify(&after.token).is_ok());
         let header = |token: &str| {
@@ -456,7 +469,9 @@ mod tests {
                     ..TokenPolicy::default()
                 },
             );
-            let issued = signer.issue("johndoe", "s", &ScopeSet::default(), None);
+            let issued = signer
+                .issue("johndoe", "s", &ScopeSet::default(), None)
+                .unwrap();
             assert!(signer.verify(&issued.token).is_ok(), "{algorithm:?}");
             // Key confusion: HS256 with the public key as the HMAC secret.
             let public = jwk.get("x").or(jwk.get("n")).unwrap().as_str().unwrap();

@@ -48,7 +48,8 @@ pub(super) async fn run(command: UserCommand, settings: &Settings) -> Result<(),
             let hash = accounts
                 .hasher()
                 .hash_blocking(account.password.clone())
-                .await;
+                .await
+                .map_err(CliError::from_display)?;
             accounts
                 .create(account, hash, scopes, disabled)
                 .await

@@ -127,7 +127,7 @@ pub(super) mod tests {
     /// Users with hashes of five kinds, three of them twice, in `store`: it
     /// answers one hash of each kind.
     pub(crate) async fn answers_one_hash_of_each_kind(store: &dyn Store) {
-        let argon2 = |m, t, p| PasswordHasher::new(m, t, p).unwrap().hash("pw");
+        let argon2 = |m, t, p| PasswordHasher::new(m, t, p).unwrap().hash("pw").unwrap();
         let bcrypt = |cost| PasswordHash::parse(&bcrypt::hash("pw", cost).unwrap()).unwrap();
         let hashes = [
             argon2(1024, 1, 1),
