@@ -14,6 +14,7 @@ import path from "node:path";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "..", "end2end", "package.json"));
 const { chromium } = require("playwright-core");
+const { launchOptions } = require("./chromium.js");
 
 const url = process.argv[2];
 const loads = Number(process.argv[3] ?? 10);
@@ -50,18 +51,7 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await chromium.launch(launchOptions);
 try {
   const cold = [];
   for (let i = 0; i < loads; i++) {

@@ -1,17 +1,7 @@
 import { defineConfig, devices } from "@playwright/test";
+import { launchOptions } from "./chromium";
 
 const baseURL = process.env.LATCHKEY_BASE_URL ?? "http://127.0.0.1:3000";
-
-// The machine has no internet: use Debian's Chromium, never a downloaded browser.
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 export default defineConfig({
   testDir: "./tests",
@@ -33,10 +23,8 @@ export default defineConfig({
       name: "chromium",
       use: {
         ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: chromiumArgs,
-        },
+        // Debian's Chromium: the machine has no internet (end2end/chromium.js).
+        launchOptions,
       },
     },
   ],
