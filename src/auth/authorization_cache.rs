@@ -84,10 +84,31 @@ impl AuthorizationCache {
         Self { store, cached }
     }
 
+    /// The cache for one request's reads, once it has learnt of any change
+    /// another process made (one read of SQLite's change counter): its hooks, the
+    /// keyring's among them, have been told by the time this returns.
+    pub(crate) fn caught_up(&self) -> CaughtUp<'_> {
+        let hub = self.store.change_hub();
+        hub.catch_up();
+        CaughtUp {
+            store: self.store.as_ref(),
+            // Only if the cache is on and other writers' changes are heard.
+            entries: self.cached.as_deref().filter(|_| hub.is_hearing()),
+        }
+    }
+}
+
+/// See [`AuthorizationCache::caught_up`].
+pub(crate) struct CaughtUp<'a> {
+    store: &'a dyn Store,
+    entries: Option<&'a Entries>,
+}
+
+impl CaughtUp<'_> {
     /// The session with this id.
     pub(crate) async fn session(&self, id: &str) -> Result<Option<Arc<SessionRecord>>, StoreError> {
         let read = async { self.store.find_session(id).await };
-        match self.usable() {
+        match self.entries {
             Some(entries) => {
                 let hub = self.store.change_hub();
                 entries.get_or_read(&entries.sessions, id, read, hub).await
@@ -99,7 +120,7 @@ impl AuthorizationCache {
     /// The user with exactly this username.
     pub(crate) async fn user(&self, username: &str) -> Result<Option<Arc<UserRecord>>, StoreError> {
         let read = async { self.store.find_user(username).await };
-        match self.usable() {
+        match self.entries {
             Some(entries) => {
                 let hub = self.store.change_hub();
                 entries
@@ -108,15 +129,6 @@ impl AuthorizationCache {
             }
             None => Ok(read.await?.map(Arc::new)),
         }
-    }
-
-    /// The entries, if the cache is on and other writers' changes are heard
-    /// (after learning of any another process made).
-    fn usable(&self) -> Option<&Entries> {
-        let entries = self.cached.as_deref()?;
-        let hub = self.store.change_hub();
-        hub.catch_up();
-        hub.is_hearing().then_some(entries)
     }
 }
 

@@ -131,6 +131,11 @@ impl Sessions {
     /// `keyring_refresh` ago: a withdrawn key stops verifying at once.
     async fn keep_keyring_current(&self) {
         self.store.change_hub().catch_up();
+        self.reload_keyring_if_due().await;
+    }
+
+    /// [`Self::keep_keyring_current`], once the store's hub has caught up.
+    async fn reload_keyring_if_due(&self) {
         let age = if self.keyring_stale.swap(false, Ordering::AcqRel) {
             Duration::ZERO
         } else {
@@ -283,8 +288,10 @@ impl Sessions {
         token: &str,
         presented: Option<&Fingerprint>,
     ) -> Result<Option<(TokenClaims, Arc<UserRecord>)>, StoreError> {
-        // An instance that only verifies must learn of withdrawn keys too.
-        self.keep_keyring_current().await;
+        // One look at what other processes changed serves the keyring and the
+        // cache alike; an instance that only verifies learns of withdrawn keys too.
+        let cached = self.cache.caught_up();
+        self.reload_keyring_if_due().await;
         let verified = match self.signer.verify(token) {
             // Perhaps signed with a key rotated in since the keyring was read.
             Err(TokenError::UnknownKey) if self.reload_keyring_for_unknown_kid().await => {
@@ -299,7 +306,7 @@ impl Sessions {
                 return Ok(None);
             }
         };
-        let live = self.cache.session(&claims.sid).await?.is_some_and(|s| {
+        let live = cached.session(&claims.sid).await?.is_some_and(|s| {
             !s.revoked
                 && s.expires_at > unix_now()
                 && s.username == claims.sub
@@ -308,11 +315,7 @@ impl Sessions {
         if !live {
             return Ok(None);
         }
-        Ok(self
-            .cache
-            .user(&claims.sub)
-            .await?
-            .map(|user| (claims, user)))
+        Ok(cached.user(&claims.sub).await?.map(|user| (claims, user)))
     }
 
     /// Ends the session a token belongs to: a valid access token of ours, or a
