@@ -14,9 +14,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Header, Validation, decode, encode};
-use serde::{Deserialize, Serialize};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
 
-use super::keyring::Keyring;
+use super::keyring::{KeyAlgorithm, Keyring};
 use super::scope::ScopeSet;
 use crate::clock::{seconds, unix_now};
 
@@ -126,21 +127,29 @@ pub(crate) struct TokenPolicy {
 /// running (key rotation).
 #[derive(Clone)]
 pub(crate) struct TokenSigner {
-    keyring: Arc<RwLock<Keyring>>,
+    keyring: Arc<RwLock<Arc<Keyring>>>,
     policy: TokenPolicy,
+    /// What a token of each algorithm is checked against: the same for every token,
+    /// so made once.
+    validations: Arc<[(KeyAlgorithm, Validation)]>,
 }
 
 impl TokenSigner {
     /// A signer over `keyring`.
     pub(crate) fn new(keyring: Keyring, policy: TokenPolicy) -> Self {
+        let validations = KeyAlgorithm::ALL
+            .into_iter()
+            .map(|algorithm| (algorithm, validation(&policy, algorithm)))
+            .collect();
         Self {
-            keyring: Arc::new(RwLock::new(keyring)),
+            keyring: Arc::new(RwLock::new(Arc::new(keyring))),
             policy,
+            validations,
         }
     }
 
     /// The keyring in use.
-    pub(crate) fn keyring(&self) -> Keyring {
+    pub(crate) fn keyring(&self) -> Arc<Keyring> {
         self.keyring
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -157,7 +166,7 @@ impl TokenSigner {
         *self
             .keyring
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = keyring;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
     }
 
     /// Signs a token for `username` in session `sid` granting `scopes`, bound to
@@ -201,22 +210,12 @@ impl TokenSigner {
         let kid = checked_header(token)?;
         let keyring = self.keyring();
         let key = keyring.find(&kid).ok_or(TokenError::UnknownKey)?;
-        let mut validation = Validation::new(key.algorithm.jwt());
-        let mut required = vec!["exp", "sub", "iat"];
-        required.extend(self.policy.issuer.as_ref().map(|_| "iss"));
-        required.extend(self.policy.audience.as_ref().map(|_| "aud"));
-        validation.set_required_spec_claims(&required);
-        validation.leeway = 0;
-        validation.validate_nbf = false;
-        match &self.policy.issuer {
-            Some(issuer) => validation.set_issuer(&[issuer]),
-            None => validation.iss = None,
-        }
-        match &self.policy.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
-        }
-        let claims = decode::<TokenClaims>(token, &key.decoding, &validation)
+        let validation = self
+            .validations
+            .iter()
+            .find_map(|(algorithm, validation)| (*algorithm == key.algorithm).then_some(validation))
+            .ok_or_else(|| invalid("no validation for the key's algorithm"))?;
+        let claims = decode::<TokenClaims>(token, &key.decoding, validation)
             .map_err(|e| invalid(e.to_string()))?
             .claims;
         let latest = unix_now() + LEEWAY_SECONDS;
@@ -232,28 +231,73 @@ impl TokenSigner {
     }
 }
 
+/// What `verify` checks of the claims of a token signed with `algorithm`
+/// (`iat` and `nbf`, and `iss`/`aud` when none is configured, are checked after).
+fn validation(policy: &TokenPolicy, algorithm: KeyAlgorithm) -> Validation {
+    let mut validation = Validation::new(algorithm.jwt());
+    let mut required = vec!["exp", "sub", "iat"];
+    required.extend(policy.issuer.as_ref().map(|_| "iss"));
+    required.extend(policy.audience.as_ref().map(|_| "aud"));
+    validation.set_required_spec_claims(&required);
+    validation.leeway = 0;
+    validation.validate_nbf = false;
+    match &policy.issuer {
+        Some(issuer) => validation.set_issuer(&[issuer]),
+        None => validation.iss = None,
+    }
+    match &policy.audience {
+        Some(audience) => validation.set_audience(&[audience]),
+        None => validation.validate_aud = false,
+    }
+    validation
+}
+
+/// The header parameters checked before any key: a duplicated one makes the
+/// header unreadable, and a refused one counts whatever its value (`null` too).
+#[derive(Deserialize)]
+struct TokenHeader {
+    typ: Option<String>,
+    kid: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    jku: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5u: bool,
+    #[serde(default, deserialize_with = "present")]
+    jwk: bool,
+    #[serde(default, deserialize_with = "present")]
+    x5c: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(value).map(|_| true)
+}
+
 /// The `kid` of a token whose header passes the checks that come before any key.
 fn checked_header(token: &str) -> Result<String, TokenError> {
     let encoded = token.split('.').next().unwrap_or_default();
     let bytes = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| invalid("header is not base64url"))?;
-    let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes).map_err(|_| invalid("header is not a JSON object"))?;
-    if let Some(name) = REFUSED_HEADER_PARAMETERS
+    // serde would read a struct from a JSON array too.
+    let is_object = bytes.trim_ascii_start().first() == Some(&b'{');
+    let header: TokenHeader = serde_json::from_slice(&bytes)
+        .ok()
+        .filter(|_| is_object)
+        .ok_or_else(|| invalid("header is not a JSON object"))?;
+    let refused = [header.crit, header.jku, header.x5u, header.jwk, header.x5c];
+    if let Some((name, _)) = REFUSED_HEADER_PARAMETERS
         .iter()
-        .find(|name| header.contains_key(**name))
+        .zip(refused)
+        .find(|(_, present)| *present)
     {
         return Err(invalid(format!("header parameter {name}")));
     }
-    if header.get("typ").and_then(|t| t.as_str()) != Some(ACCESS_TOKEN_TYPE) {
+    if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
         return Err(invalid("not an access token"));
     }
-    header
-        .get("kid")
-        .and_then(|kid| kid.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| invalid("no kid"))
+    header.kid.ok_or_else(|| invalid("no kid"))
 }
 
 #[cfg(test)]
@@ -346,14 +390,17 @@ mod tests {
                 .is_ok()
         );
         for extra in ["crit", "jku", "x5u", "jwk", "x5c"] {
-            let mut header = our_header();
-            header[extra] = json!(["exp"]);
-            let token = sign(header, &claims, SECRET);
-            assert_eq!(
-                signer().verify(&token),
-                Err(invalid(format!("header parameter {extra}"))),
-                "{extra}"
-            );
+            // Present is enough: `null` too.
+            for value in [json!(["exp"]), Value::Null] {
+                let mut header = our_header();
+                header[extra] = value.clone();
+                let token = sign(header, &claims, SECRET);
+                assert_eq!(
+                    signer().verify(&token),
+                    Err(invalid(format!("header parameter {extra}"))),
+                    "{extra}: {value}"
+                );
+            }
         }
     }
 

@@ -22,9 +22,11 @@ use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use ipnet::IpNet;
+use tower::Layer as _;
 use tower_http::request_id::RequestId;
 use tracing::Level;
 
+use super::HttpService;
 use crate::caller::{client_address, socket_peer};
 use crate::settings::Settings;
 
@@ -37,15 +39,34 @@ struct AccessLog {
     counting: bool,
 }
 
-/// Logs and counts every request of `router`. Apply it inside the request-id
+/// Logs and counts every request through `inner`. Wrap it inside the request-id
 /// layer, outside every other, so it sees the id and the final status.
-pub(super) fn apply(router: Router, settings: &Settings) -> Router {
+pub(super) fn wrap(inner: impl HttpService, settings: &Settings) -> impl HttpService {
     let log = Arc::new(AccessLog {
         skip_paths: settings.access_log_skip_paths.iter().cloned().collect(),
         trusted_proxies: settings.trusted_proxies.clone(),
         counting: settings.metrics_enabled(),
     });
-    router.layer(middleware::from_fn_with_state(log, log_and_count))
+    middleware::from_fn_with_state(log, log_and_count).layer(inner)
+}
+
+/// When metrics are counted, makes every response of `router` carry the template
+/// of the route that answered it ([`MatchedPath`], known only inside the router)
+/// for [`wrap`]'s labels.
+pub(super) fn label_routes(router: Router, settings: &Settings) -> Router {
+    if !settings.metrics_enabled() {
+        return router;
+    }
+    router.layer(middleware::from_fn(carry_route))
+}
+
+async fn carry_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
 }
 
 /// What the log line says of a request, read before it is handled.
@@ -81,17 +102,15 @@ async fn log_and_count(
             .unwrap_or("-")
             .to_owned(),
     });
-    let labels = log.counting.then(|| {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or_else(|| "fallback".to_owned(), |route| route.as_str().to_owned());
-        (method_label(request.method()), route)
-    });
+    let method = log.counting.then(|| method_label(request.method()));
     let response = next.run(request).await;
     let latency = started.elapsed();
     let status = response.status().as_u16();
-    if let Some((method, route)) = labels {
+    if let Some(method) = method {
+        let route = response
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "fallback".to_owned(), |route| route.as_str().to_owned());
         metrics::counter!(
             "latchkey_http_requests_total",
             "method" => method,

@@ -7,7 +7,6 @@
 //! read with a 500, and no route needs to stream a body. This is the only body
 //! limit: axum's own default limit is switched off.
 
-use axum::Router;
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -15,24 +14,28 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
+
+use super::HttpService;
 
 use crate::api::{BrokenLimit, limit_response};
 use crate::settings::Settings;
 
-/// Wraps every route of `router` in the body limit and the request timeout.
-pub(super) fn apply(router: Router, settings: &Settings) -> Router {
-    router
-        .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn_with_state(
-            settings.max_body_bytes(),
-            read_body_within,
-        ))
+/// Wraps `inner` in the body limit and the request timeout.
+pub(super) fn wrap(inner: impl HttpService, settings: &Settings) -> impl HttpService {
+    ServiceBuilder::new()
+        .map_response(explain_timeout)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout(),
         ))
-        .layer(middleware::map_response(explain_timeout))
+        .layer(middleware::from_fn_with_state(
+            settings.max_body_bytes(),
+            read_body_within,
+        ))
+        .layer(DefaultBodyLimit::disable())
+        .service(inner)
 }
 
 /// Reads the whole body, refusing one over `limit` bytes with 413: at once when
@@ -58,7 +61,7 @@ async fn read_body_within(State(limit): State<usize>, request: Request, next: Ne
 
 /// Gives the request timeout's bare 408 the API's body (and `Connection: close`:
 /// the rest of the request is never read).
-async fn explain_timeout(response: Response) -> Response {
+fn explain_timeout(response: Response) -> Response {
     if response.status() == StatusCode::REQUEST_TIMEOUT
         && !response.headers().contains_key(CONTENT_TYPE)
     {

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::pin::pin;
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::header::CONNECTION;
 use axum::http::{HeaderValue, Request};
@@ -37,8 +37,9 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tower::Service as _;
+use tower::ServiceExt as _;
 
+use super::HttpService;
 use crate::settings::Settings;
 
 /// How long a closed connection keeps discarding what the client still sends.
@@ -56,7 +57,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// requests in flight.
 pub(crate) async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl HttpService,
     settings: &Settings,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -130,7 +131,7 @@ async fn serve_connection(
     http: http1::Builder,
     mut stream: TcpStream,
     peer: SocketAddr,
-    app: Router,
+    app: impl HttpService,
     stopping: watch::Receiver<bool>,
 ) {
     // Answers go out at once: with Nagle's algorithm on, a response written in
@@ -140,9 +141,10 @@ async fn serve_connection(
         tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
     }
     let draining = stopping.clone();
-    let service = service_fn(move |mut request: Request<Incoming>| {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let mut request = request.map(Body::new);
         request.extensions_mut().insert(ConnectInfo(peer));
-        let answer = app.clone().call(request);
+        let answer = app.clone().oneshot(request);
         let draining = draining.clone();
         async move {
             let mut response = answer.await?;
@@ -204,6 +206,7 @@ async fn on_accept_error(error: io::Error) {
 
 #[cfg(test)]
 mod tests {
+    use axum::Router;
     use axum::routing::get;
     use tokio::io::AsyncReadExt as _;
 

@@ -12,10 +12,13 @@ mod metrics;
 mod request_id;
 mod security_headers;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::handler::Handler as _;
+use axum::response::Response;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
@@ -131,6 +134,25 @@ fn leptos_options(settings: &Settings) -> Result<LeptosOptions, StartupError> {
     Ok(options)
 }
 
+/// What the listener serves: an axum `Router`, or a tower stack around one.
+pub(crate) trait HttpService:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> HttpService for T where
+    T: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The whole application: JSON API, Swagger UI, and the Leptos pages, with the
 /// metrics route when they are served on the site's port.
 fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
@@ -158,14 +180,23 @@ fn router(state: AppState, metrics_on_site: Option<Router>) -> Router {
         .merge(pkg_files)
         .fallback(fallback)
         .with_state(state);
-    let app = match metrics_on_site {
+    match metrics_on_site {
         Some(metrics) => app.merge(metrics),
         None => app,
-    };
-    let app = limits::apply(app, &settings);
-    let app = security_headers::apply(app, settings.hsts_max_age_seconds);
-    let app = access_log::apply(app, &settings);
-    request_id::apply(app, &settings.trusted_proxies)
+    }
+}
+
+/// The router inside what every request passes through, outermost first: the
+/// request id, the access log and metrics, the security headers, the limits.
+///
+/// These wrap the router once, not each of its routes (as `Router::layer` would),
+/// so a request clones and boxes no service on its way in.
+fn with_middleware(router: Router, settings: &Settings) -> impl HttpService {
+    let router = access_log::label_routes(router, settings);
+    let service = limits::wrap(router, settings);
+    let service = security_headers::wrap(service, settings.hsts_max_age_seconds);
+    let service = access_log::wrap(service, settings);
+    request_id::wrap(service, &settings.trusted_proxies)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets the requests in flight finish.
@@ -184,7 +215,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), StartupError> {
             None
         }
     };
-    let app = router(state, metrics_on_site);
+    let app = with_middleware(router(state, metrics_on_site), &settings);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
         .map_err(startup("cannot listen on the site address"))?;

@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
-use axum::response::Response;
 use ipnet::IpNet;
+use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+use super::HttpService;
 use crate::caller::{is_trusted_proxy, socket_peer};
 
 /// The request-id header.
@@ -22,37 +21,32 @@ const X_REQUEST_ID: &str = "x-request-id";
 /// The longest request id kept.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// Gives every request of `router` an id and every response its `X-Request-Id`.
-/// Apply it outside every layer that should see the id (the access log).
-pub(super) fn apply(router: Router, trusted_proxies: &[IpNet]) -> Router {
+/// Gives every request through `inner` an id and every response its
+/// `X-Request-Id`. Wrap it around every layer that should see the id (the access
+/// log).
+pub(super) fn wrap(inner: impl HttpService, trusted_proxies: &[IpNet]) -> impl HttpService {
     let trusted: Arc<[IpNet]> = trusted_proxies.into();
-    router
-        .layer(PropagateRequestIdLayer::x_request_id())
+    ServiceBuilder::new()
+        .map_request(move |request| keep_only_trusted_id(&trusted, request))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(
-            trusted,
-            keep_only_trusted_id,
-        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .service(inner)
 }
 
 /// Removes the request's `X-Request-Id` unless a trusted proxy sent exactly one
 /// that is fit to log and answer: the next layer then makes a new one.
-async fn keep_only_trusted_id(
-    State(trusted): State<Arc<[IpNet]>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+fn keep_only_trusted_id(trusted: &[IpNet], mut request: Request) -> Request {
     let mut ids = request.headers().get_all(X_REQUEST_ID).iter();
     let keep = match (ids.next(), ids.next()) {
         (Some(id), None) => {
-            is_well_formed(id) && is_trusted_proxy(socket_peer(request.extensions()), &trusted)
+            is_well_formed(id) && is_trusted_proxy(socket_peer(request.extensions()), trusted)
         }
         _ => false,
     };
     if !keep {
         request.headers_mut().remove(X_REQUEST_ID);
     }
-    next.run(request).await
+    request
 }
 
 /// 1 to [`MAX_REQUEST_ID_LEN`] characters of visible ASCII (no space, no

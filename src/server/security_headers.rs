@@ -9,7 +9,10 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::HttpService;
 
 /// For responses that are not pages (JSON, files): nothing may run or be framed.
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -66,32 +69,29 @@ pub(super) fn for_docs<S: Clone + Send + Sync + 'static>(docs: Router<S>) -> Rou
     ))
 }
 
-/// Adds the headers every response carries; a Content-Security-Policy set by a
-/// route (pages, Swagger UI) is kept, every other response gets [`DEFAULT_CSP`].
-/// With `hsts_max_age` > 0 every response also carries `Strict-Transport-Security`.
-pub(super) fn apply(router: Router, hsts_max_age: u64) -> Router {
-    let router = match hsts(hsts_max_age) {
-        Some(value) => router.layer(SetResponseHeaderLayer::overriding(
-            STRICT_TRANSPORT_SECURITY,
-            value,
-        )),
-        None => router,
-    };
-    router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DEFAULT_CSP),
-        ))
+/// Wraps `inner` in the headers every response gets (those a response set itself,
+/// such as a page's CSP, win), and HSTS when `hsts_max_age` is not 0.
+pub(super) fn wrap(inner: impl HttpService, hsts_max_age: u64) -> impl HttpService {
+    ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
-            X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
+        .option_layer(
+            hsts(hsts_max_age)
+                .map(|value| SetResponseHeaderLayer::overriding(STRICT_TRANSPORT_SECURITY, value)),
+        )
+        .service(inner)
 }

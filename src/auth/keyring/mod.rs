@@ -31,6 +31,13 @@ pub(crate) enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
+    /// Every algorithm.
+    pub(crate) const ALL: [KeyAlgorithm; 3] = [
+        KeyAlgorithm::HS256,
+        KeyAlgorithm::EdDSA,
+        KeyAlgorithm::RS256,
+    ];
+
     /// The JWT `alg`.
     pub(crate) fn jwt(self) -> Algorithm {
         match self {
