@@ -4,9 +4,11 @@
 //
 //   node .ci/hydration.mjs URL [LOADS]
 //
-// Prints two medians in ms, "cold warm": cold is a first visit (a new browser
-// context, empty cache, every load), warm a returning one (the same context, its
-// files cached, after one visit that filled the cache).
+// Prints "cold warm bytes": two medians in ms, cold for a first visit (a new
+// browser context, empty cache, every load) and warm for a returning one (the same
+// context, its files cached, after one visit that filled the cache); and what the
+// browser downloaded on its first visit, every response body as it came (brotli),
+// the files the app loads itself included, once the network is quiet.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -35,14 +37,19 @@ const markHydration = () => {
   new MutationObserver(seen).observe(document, { attributes: true, subtree: true, childList: true });
 };
 
+// Loads the page once: [ms to hydrated, response body bytes downloaded].
 async function timeLoad(context) {
   const page = await context.newPage();
+  const sizes = [];
+  page.on("requestfinished", (request) => sizes.push(request.sizes()));
   await page.addInitScript(markHydration);
   await page.goto(url);
   await page.waitForFunction(() => window.__hydratedAt !== undefined);
   const ms = await page.evaluate(() => window.__hydratedAt);
+  await page.waitForLoadState("networkidle");
+  const bytes = (await Promise.all(sizes)).reduce((sum, s) => sum + s.responseBodySize, 0);
   await page.close();
-  return ms;
+  return [ms, bytes];
 }
 
 const median = (values) => {
@@ -54,17 +61,20 @@ const median = (values) => {
 const browser = await chromium.launch(launchOptions);
 try {
   const cold = [];
+  let firstBytes = 0;
   for (let i = 0; i < loads; i++) {
     const context = await browser.newContext();
-    cold.push(await timeLoad(context));
+    const [ms, bytes] = await timeLoad(context);
+    cold.push(ms);
+    firstBytes = Math.max(firstBytes, bytes);
     await context.close();
   }
   const context = await browser.newContext();
   await timeLoad(context);
   const warm = [];
-  for (let i = 0; i < loads; i++) warm.push(await timeLoad(context));
+  for (let i = 0; i < loads; i++) warm.push((await timeLoad(context))[0]);
   await context.close();
-  console.log(`${median(cold).toFixed(0)} ${median(warm).toFixed(0)}`);
+  console.log(`${median(cold).toFixed(0)} ${median(warm).toFixed(0)} ${firstBytes}`);
 } finally {
   await browser.close();
 }

@@ -60,10 +60,11 @@ pub async fn run(cli: cli::Cli) -> Result<(), cli::CliError> {
     }
 }
 
-/// Browser entry point: hydrates the server-rendered page.
+/// Browser entry point: hydrates the server-rendered page (waiting, on a lazy
+/// route, for that route's code).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

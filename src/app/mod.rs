@@ -13,7 +13,7 @@ mod web_locks;
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 /// The HTML document around the app (server side only).
 #[cfg(feature = "ssr")]
@@ -55,8 +55,9 @@ pub(crate) fn App() -> impl IntoView {
                 <FlatRoutes fallback=pages::NotFoundPage>
                     <Route path=path!("/") view=pages::HomePage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
-                    <Route path=path!("/profile") view=pages::ProfilePage/>
-                    <Route path=path!("/signup") view=pages::SignupPage/>
+                    // Loaded when shown: the login page carries neither.
+                    <Route path=path!("/profile") view={Lazy::<pages::ProfileRoute>::new()}/>
+                    <Route path=path!("/signup") view={Lazy::<pages::SignupRoute>::new()}/>
                 </FlatRoutes>
             </main>
         </Router>

@@ -10,5 +10,5 @@ mod signup;
 pub(crate) use self::home::HomePage;
 pub(crate) use self::login::LoginPage;
 pub(crate) use self::not_found::NotFoundPage;
-pub(crate) use self::profile::ProfilePage;
-pub(crate) use self::signup::SignupPage;
+pub(crate) use self::profile::ProfileRoute;
+pub(crate) use self::signup::SignupRoute;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::items::ItemsPanel;
 use crate::app::error::AppError;
@@ -30,6 +31,23 @@ pub(crate) fn leave_if_rejected(
 
 /// The signed-in user's profile. Without a session, or with one the server
 /// refuses, the user is sent to the login page with the reason.
+/// The profile page as a route whose code the browser loads only when it is
+/// shown (a file of its own with `cargo leptos --split`), so the login page does
+/// not carry it.
+pub(crate) struct ProfileRoute;
+
+#[lazy_route]
+impl LazyRoute for ProfileRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        view! { <ProfilePage/> }.into_any()
+    }
+}
+
 #[component]
 pub(crate) fn ProfilePage() -> impl IntoView {
     let navigate = use_navigate();

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
+use leptos_router::{LazyRoute, lazy_route};
 
 use crate::app::error::AppError;
 use crate::app::navigation::registered_login_url;
@@ -70,6 +71,22 @@ fn place_server_error(error: AppError) -> FieldProblems {
 }
 
 /// The sign-up page: the form if registration is open, a note if not.
+/// The sign-up page as a route whose code the browser loads only when it is
+/// shown (a file of its own with `cargo leptos --split`).
+pub(crate) struct SignupRoute;
+
+#[lazy_route]
+impl LazyRoute for SignupRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        view! { <SignupPage/> }.into_any()
+    }
+}
+
 #[component]
 pub(crate) fn SignupPage() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
