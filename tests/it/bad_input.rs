@@ -275,3 +275,40 @@ fn a_long_basic_password_is_refused_without_harm() {
     assert_eq!(challenge(&headers), Some("Basic realm=\"latchkey\""));
     server.assert_still_logs_in("vic", "pw-vic");
 }
+
+/// Clients that hang up as soon as a page starts to arrive leave no panic in the
+/// log: the rest of the page (what waits in a Suspense) may be rendered after the
+/// request is gone, and must not look up a context or read a signal that went
+/// with it.
+#[test]
+fn pages_whose_clients_hang_up_early_panic_nowhere() {
+    use std::io::{Read as _, Write as _};
+    let server = TestServer::start();
+    let addr = server.addr();
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(move || {
+                for path in ["/signup", "/profile", "/login"].repeat(200) {
+                    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+                    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n");
+                    stream.write_all(request.as_bytes()).expect("send");
+                    let _ = stream.read(&mut [0; 16]);
+                    // A reset, not a FIN: the server's next write fails at once.
+                    let _ =
+                        socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
+                }
+            });
+        }
+    });
+    assert_eq!(
+        server
+            .client()
+            .get(server.url("/signup"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    let logs = server.logs();
+    assert!(!logs.contains("panicked"), "{logs}");
+}

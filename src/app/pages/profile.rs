@@ -83,18 +83,25 @@ pub(crate) fn ProfilePage() -> impl IntoView {
         }
     });
     let pending = signing_out.pending();
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    let loading = || view! { <p class="loading">"Loading your profile…"</p> };
 
     view! {
         <Title text="Your profile · latchkey"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(profile) => view! { <ProfileCard profile/> }.into_any(),
-                    Err(Some(error)) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                    Err(None) => view! { <p class="loading">"Redirecting to sign in…"</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        // The profile is read in the browser only (its token is there): the
+        // server renders the loading line and never awaits it.
+        <Show when=move || live.get() fallback=loading>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Ok(profile) => view! { <ProfileCard profile/> }.into_any(),
+                        Err(Some(error)) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(None) => view! { <p class="loading">"Redirecting to sign in…"</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Show>
         <Show when=items_allowed>
             <ItemsPanel/>
         </Show>
