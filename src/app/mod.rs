@@ -13,7 +13,7 @@ mod web_locks;
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{FlatRoutes, Route, Router};
-use leptos_router::{Lazy, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 /// The HTML document around the app (server side only).
 #[cfg(feature = "ssr")]
@@ -54,10 +54,14 @@ pub(crate) fn App() -> impl IntoView {
             <main>
                 <FlatRoutes fallback=pages::NotFoundPage>
                     <Route path=path!("/") view=pages::HomePage/>
-                    <Route path=path!("/login") view=pages::LoginPage/>
+                    // Pages that wait for the server (is registration open?) are
+                    // rendered whole before the first byte is sent (`Async`): a
+                    // streamed page can be finished after its client hung up,
+                    // which leptos does not survive (leptos-rs/leptos#3595).
+                    <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async/>
                     // Loaded when shown: the login page carries neither.
                     <Route path=path!("/profile") view={Lazy::<pages::ProfileRoute>::new()}/>
-                    <Route path=path!("/signup") view={Lazy::<pages::SignupRoute>::new()}/>
+                    <Route path=path!("/signup") view={Lazy::<pages::SignupRoute>::new()} ssr=SsrMode::Async/>
                 </FlatRoutes>
             </main>
         </Router>
