@@ -29,8 +29,6 @@ pub(crate) fn leave_if_rejected(
     true
 }
 
-/// The signed-in user's profile. Without a session, or with one the server
-/// refuses, the user is sent to the login page with the reason.
 /// The profile page as a route whose code the browser loads only when it is
 /// shown (a file of its own with `cargo leptos --split`), so the login page does
 /// not carry it.
@@ -48,6 +46,8 @@ impl LazyRoute for ProfileRoute {
     }
 }
 
+/// The signed-in user's profile. Without a session, or with one the server
+/// refuses, the user is sent to the login page with the reason.
 #[component]
 pub(crate) fn ProfilePage() -> impl IntoView {
     let navigate = use_navigate();

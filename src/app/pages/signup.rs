@@ -70,7 +70,6 @@ fn place_server_error(error: AppError) -> FieldProblems {
     }
 }
 
-/// The sign-up page: the form if registration is open, a note if not.
 /// The sign-up page as a route whose code the browser loads only when it is
 /// shown (a file of its own with `cargo leptos --split`).
 pub(crate) struct SignupRoute;
@@ -87,6 +86,7 @@ impl LazyRoute for SignupRoute {
     }
 }
 
+/// The sign-up page: the form if registration is open, a note if not.
 #[component]
 pub(crate) fn SignupPage() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
@@ -96,8 +96,8 @@ pub(crate) fn SignupPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Create an account"</h1>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                // `try_get`, not `.await`: on the server this may run after the
-                // request is gone, and then it renders nothing instead of panicking.
+                // `try_get`, not `.await`: should the server render this after the
+                // request is gone, it renders nothing instead of panicking.
                 {move || open.try_get().flatten().map(|open| match open {
                     Ok(true) => signup_form(form).into_any(),
                     Ok(false) => view! {
