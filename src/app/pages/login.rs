@@ -91,9 +91,10 @@ fn SignupLink() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
     view! {
         <Suspense fallback=|| ()>
-            // `try_get`, not `.await`: see the sign-up page.
-            {move || matches!(open.try_get().flatten(), Some(Ok(true)))
-                .then(|| view! { <p class="aside">"New here? " <a href="/signup">"Create an account"</a></p> })}
+            {move || Suspend::new(async move {
+                matches!(open.await, Ok(true))
+                    .then(|| view! { <p class="aside">"New here? " <a href="/signup">"Create an account"</a></p> })
+            })}
         </Suspense>
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::{LazyRoute, lazy_route};
 use crate::app::error::AppError;
 use crate::app::navigation::registered_login_url;
 use crate::app::server_fns::{registration_open, signup};
-use crate::model::{NewAccount, User};
+use crate::model::NewAccount;
 use crate::rules::{Field, MIN_PASSWORD_CHARS};
 
 /// The problems shown next to the form's fields.
@@ -90,20 +90,19 @@ impl LazyRoute for SignupRoute {
 #[component]
 pub(crate) fn SignupPage() -> impl IntoView {
     let open = Resource::new(|| (), |_| registration_open());
-    let form = SignupState::new();
     view! {
         <Title text="Create an account · latchkey"/>
         <section class="card narrow">
             <h1>"Create an account"</h1>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                // `try_get`, not `.await`: should the server render this after the
-                // request is gone, it renders nothing instead of panicking.
-                {move || open.try_get().flatten().map(|open| match open {
-                    Ok(true) => signup_form(form).into_any(),
-                    Ok(false) => view! {
-                        <p>"Self-registration is disabled on this server. Ask an administrator for an account."</p>
-                    }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                {move || Suspend::new(async move {
+                    match open.await {
+                        Ok(true) => view! { <SignupForm/> }.into_any(),
+                        Ok(false) => view! {
+                            <p>"Self-registration is disabled on this server. Ask an administrator for an account."</p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
                 })}
             </Suspense>
             <p class="aside">"Already have an account? " <a href="/login">"Sign in"</a></p>
@@ -111,57 +110,24 @@ pub(crate) fn SignupPage() -> impl IntoView {
     }
 }
 
-/// The sign-up form's state, made with the page: the form itself is rendered
-/// once the Suspense above it resolves, and on the server the request (and
-/// everything made for it) may be gone by then.
-#[derive(Clone, Copy)]
-struct SignupState {
-    username: NodeRef<Input>,
-    email: NodeRef<Input>,
-    full_name: NodeRef<Input>,
-    password: NodeRef<Input>,
-    confirmation: NodeRef<Input>,
-    problems: RwSignal<FieldProblems>,
-    register: Action<NewAccount, Result<User, AppError>>,
-}
+#[component]
+fn SignupForm() -> impl IntoView {
+    let username = NodeRef::<Input>::new();
+    let email = NodeRef::<Input>::new();
+    let full_name = NodeRef::<Input>::new();
+    let password = NodeRef::<Input>::new();
+    let confirmation = NodeRef::<Input>::new();
+    let problems = RwSignal::new(FieldProblems::default());
 
-impl SignupState {
-    fn new() -> Self {
-        let state = Self {
-            username: NodeRef::new(),
-            email: NodeRef::new(),
-            full_name: NodeRef::new(),
-            password: NodeRef::new(),
-            confirmation: NodeRef::new(),
-            problems: RwSignal::new(FieldProblems::default()),
-            register: Action::new(|form: &NewAccount| signup(form.clone())),
-        };
-        let Self {
-            problems, register, ..
-        } = state;
-        // Effects run in the browser only.
-        Effect::new(move |_| match register.value().get() {
-            Some(Ok(user)) => {
-                use_navigate()(&registered_login_url(&user.username), Default::default());
-            }
-            Some(Err(error)) => problems.set(place_server_error(error)),
-            None => {}
-        });
-        state
-    }
-}
+    let register = Action::new(|form: &NewAccount| signup(form.clone()));
+    let pending = register.pending();
+    let navigate = use_navigate();
+    Effect::new(move |_| match register.value().get() {
+        Some(Ok(user)) => navigate(&registered_login_url(&user.username), Default::default()),
+        Some(Err(error)) => problems.set(place_server_error(error)),
+        None => {}
+    });
 
-/// The form, which reads its state only in the browser (see `live`).
-fn signup_form(state: SignupState) -> impl IntoView {
-    let SignupState {
-        username,
-        email,
-        full_name,
-        password,
-        confirmation,
-        problems,
-        register,
-    } = state;
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let value = |input: NodeRef<Input>| input.get().map(|i| i.value()).unwrap_or_default();
@@ -180,21 +146,10 @@ fn signup_form(state: SignupState) -> impl IntoView {
             register.dispatch(form);
         }
     };
-    let problem =
-        move |pick: fn(&FieldProblems) -> Option<String>| live(None, move || pick(&problems.get()));
+    let problem = move |pick: fn(&FieldProblems) -> Option<String>| move || pick(&problems.get());
     let invalid = move |pick: fn(&FieldProblems) -> Option<String>| {
-        live("false".to_owned(), move || {
-            pick(&problems.get()).is_some().to_string()
-        })
+        move || pick(&problems.get()).is_some().to_string()
     };
-    let busy = live(false, move || register.pending().get());
-    let submit_label = live("Create account", move || {
-        if register.pending().get() {
-            "Creating your account…"
-        } else {
-            "Create account"
-        }
-    });
 
     view! {
         <form class="stack" on:submit=on_submit novalidate>
@@ -231,25 +186,9 @@ fn signup_form(state: SignupState) -> impl IntoView {
             <p class="error" id="signup-confirmation-error" aria-live="polite">{problem(|p| p.confirmation.clone())}</p>
 
             <p class="error" role="alert">{problem(|p| p.form.clone())}</p>
-            <button type="submit" disabled=busy>
-                {submit_label}
+            <button type="submit" disabled=pending>
+                {move || if pending.get() { "Creating your account…" } else { "Create account" }}
             </button>
         </form>
     }
-}
-
-/// A reactive value of the form: `read` in the browser; on the server, which
-/// renders the form once in its first state (perhaps after the request, and its
-/// signals, are gone), that state without reading anything.
-#[cfg(feature = "ssr")]
-fn live<T: Clone + Send + Sync + 'static>(
-    first: T,
-    _read: impl Fn() -> T,
-) -> impl Fn() -> T + Clone + Send + Sync + 'static {
-    move || first.clone()
-}
-
-#[cfg(not(feature = "ssr"))]
-fn live<T, F: Fn() -> T + Clone + Send + Sync + 'static>(_first: T, read: F) -> F {
-    read
 }
