@@ -459,27 +459,21 @@ mod tests {
             .unwrap()
             .hash("other")
             .unwrap();
+        let checks = [
+            ("secret", &seed, Verdict::MatchNeedsRehash),
+            ("correct horse", &first, Verdict::Match),
+            ("battery staple", &first, Verdict::Mismatch),
+            ("other", &other, Verdict::MatchNeedsRehash),
+            ("secret", &other, Verdict::Mismatch),
+        ];
         for _ in 0..2 {
-            assert_eq!(
-                hasher.verify_in("secret", &seed, &mut memory),
-                Verdict::MatchNeedsRehash
-            );
-            assert_eq!(
-                hasher.verify_in("correct horse", &first, &mut memory),
-                Verdict::Match
-            );
-            assert_eq!(
-                hasher.verify_in("battery staple", &first, &mut memory),
-                Verdict::Mismatch
-            );
-            assert_eq!(
-                hasher.verify_in("other", &other, &mut memory),
-                Verdict::MatchNeedsRehash
-            );
-            assert_eq!(
-                hasher.verify_in("secret", &other, &mut memory),
-                Verdict::Mismatch
-            );
+            for (password, hash, verdict) in &checks {
+                assert_eq!(
+                    hasher.verify_in(password, hash, &mut memory),
+                    *verdict,
+                    "{password}"
+                );
+            }
         }
         // A costlier hash's memory is not kept; the current parameters' is.
         assert_eq!(memory.bytes(), 0);

@@ -3,6 +3,8 @@
 //! `LATCHKEY_TEST_DATABASE_URL` is a PostgreSQL server URL (as in `.ci/test`), on a
 //! database of their own, and are skipped with a note otherwise.
 
+#![cfg(test)]
+
 use std::sync::Arc;
 
 use sqlx::Connection as _;
