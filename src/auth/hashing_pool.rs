@@ -80,14 +80,18 @@ impl HashingPool {
         // cancelled while its hash runs keeps the slot taken until the hash is done,
         // so cancelled requests cannot start more hashes than there are slots.
         let kept = self.memory.clone();
-        Ok(run_blocking(move || {
+        run_blocking(move || {
             let _slot = permit;
             let mut memory = kept.take();
             let value = work(&mut memory);
             kept.give_back(memory);
             value
         })
-        .await)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, pool = self.name, "password hashing refused");
+            Busy
+        })
     }
 
     /// How many bytes of Argon2 memory the idle slots keep.
@@ -143,7 +147,7 @@ impl KeptMemory {
     }
 
     /// Keeps `memory` for the next hash, and makes sure it is given back to the
-    /// system once idle. (Called from the blocking pool, inside the runtime.)
+    /// system once idle. (Called from a hashing thread, inside the runtime.)
     fn give_back(self: &Arc<Self>, memory: HashMemory) {
         let mut kept = self.lock();
         self.gauge().increment(memory.bytes() as f64);

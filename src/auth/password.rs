@@ -294,13 +294,14 @@ impl PasswordHasher {
             && params.p_cost() == self.params.p_cost()
     }
 
-    /// [`Self::hash`] on the blocking pool, so the async executor is never stalled.
+    /// [`Self::hash`] on a hashing thread ([`run_blocking`]), so the async executor
+    /// is never stalled.
     pub(crate) async fn hash_blocking(
         &self,
         password: String,
     ) -> Result<PasswordHash, HashingError> {
         let hasher = self.clone();
-        run_blocking(move || hasher.hash(&password)).await
+        run_blocking(move || hasher.hash(&password)).await?
     }
 }
 
@@ -338,19 +339,63 @@ fn argon2_matches(password: &[u8], phc: &Phc<'_>, memory: &mut HashMemory) -> bo
     computed.is_ok() && Output::new(&output).is_ok_and(|output| output == expected)
 }
 
-/// Runs CPU-heavy `work` on tokio's blocking pool; a panic in it resumes here.
+/// How much lower than the request threads' the hashing threads' CPU priority is
+/// (a nice value): a thread at 10 gets about a tenth of a core that a request
+/// thread also wants, and all of a core nobody else wants.
+const HASHING_NICENESS: i32 = 10;
+
+/// Runs CPU-heavy `work` (a password hash) on a thread of its own, at a lower CPU
+/// priority than the threads that answer requests: when both want the cores,
+/// requests go first, so a login storm slows the logins, not every signed-in
+/// request. A panic in `work` resumes here.
 pub(crate) async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
+) -> Result<T, HashingError> {
+    let runtime = tokio::runtime::Handle::current();
+    // Waited for on tokio's blocking pool, so that the runtime counts the hash as
+    // work in flight (a paused test clock does not jump over it).
+    let outcome = tokio::task::spawn_blocking(move || {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("latchkey-hash".into())
+                .spawn_scoped(scope, move || {
+                    // Inside the runtime, as on tokio's threads: `work` may spawn.
+                    let _runtime = runtime.enter();
+                    lower_cpu_priority();
+                    work()
+                })
+                .map(|hashing| hashing.join())
+        })
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(panic))) => std::panic::resume_unwind(panic),
+        Ok(Err(e)) => Err(HashingError(format!("cannot start a hashing thread: {e}"))),
         Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Lowers the calling thread's CPU priority (on Linux a nice value is a thread's
+/// own); if the system refuses, the hash runs at the usual priority.
+fn lower_cpu_priority() {
+    let thread = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(thread), HASHING_NICENESS) {
+        tracing::debug!(error = %e, "cannot lower the hashing thread's priority");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn hashes_run_at_a_lower_cpu_priority_than_requests() {
+        let niceness = || rustix::process::getpriority_process(Some(rustix::thread::gettid()));
+        let here = niceness().unwrap();
+        let hashing = run_blocking(niceness).await.unwrap().unwrap();
+        assert_eq!(hashing, (here + HASHING_NICENESS).min(19));
+    }
 
     fn fast_hasher() -> PasswordHasher {
         PasswordHasher::new(1024, 1, 1).unwrap()

@@ -151,11 +151,18 @@ impl PasswordCheck {
                     let verify = timed_verify(&check, "latchkey-calibration", hash.clone());
                     // Beside the hashing pool, one at a time: logins that arrive
                     // meanwhile neither wait for these nor are turned away busy.
-                    let ((_, _, took), used) = run_blocking(move || {
+                    let timed = run_blocking(move || {
                         let timed = verify(&mut memory);
                         (timed, memory)
                     })
                     .await;
+                    let ((_, _, took), used) = match timed {
+                        Ok(timed) => timed,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot time the stored password hashes");
+                            return;
+                        }
+                    };
                     memory = used;
                     check.pace.record(kind, took);
                 }
