@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::password::{HashMemory, run_blocking};
+use super::password::{HashMemory, on_hashing_thread};
 
 /// How long the slots keep their memory after the last hash.
 pub(crate) const MEMORY_KEPT_IDLE: Duration = Duration::from_secs(5);
@@ -80,7 +80,7 @@ impl HashingPool {
         // cancelled while its hash runs keeps the slot taken until the hash is done,
         // so cancelled requests cannot start more hashes than there are slots.
         let kept = self.memory.clone();
-        run_blocking(move || {
+        on_hashing_thread(move || {
             let _slot = permit;
             let mut memory = kept.take();
             let value = work(&mut memory);

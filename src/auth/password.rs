@@ -294,14 +294,14 @@ impl PasswordHasher {
             && params.p_cost() == self.params.p_cost()
     }
 
-    /// [`Self::hash`] on a hashing thread ([`run_blocking`]), so the async executor
-    /// is never stalled.
+    /// [`Self::hash`] on a hashing thread ([`on_hashing_thread`]), so the async
+    /// executor is never stalled.
     pub(crate) async fn hash_blocking(
         &self,
         password: String,
     ) -> Result<PasswordHash, HashingError> {
         let hasher = self.clone();
-        run_blocking(move || hasher.hash(&password)).await?
+        on_hashing_thread(move || hasher.hash(&password)).await?
     }
 }
 
@@ -348,7 +348,7 @@ const HASHING_NICENESS: i32 = 10;
 /// priority than the threads that answer requests: when both want the cores,
 /// requests go first, so a login storm slows the logins, not every signed-in
 /// request. A panic in `work` resumes here.
-pub(crate) async fn run_blocking<T: Send + 'static>(
+pub(crate) async fn on_hashing_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HashingError> {
     let runtime = tokio::runtime::Handle::current();
@@ -393,7 +393,7 @@ mod tests {
     async fn hashes_run_at_a_lower_cpu_priority_than_requests() {
         let niceness = || rustix::process::getpriority_process(Some(rustix::thread::gettid()));
         let here = niceness().unwrap();
-        let hashing = run_blocking(niceness).await.unwrap().unwrap();
+        let hashing = on_hashing_thread(niceness).await.unwrap().unwrap();
         assert_eq!(hashing, (here + HASHING_NICENESS).min(19));
     }
 

@@ -18,7 +18,7 @@ use super::devices::{DeviceCookie, Devices, TrustedDevice};
 use super::error::AuthError;
 use super::failure_pace::FailurePace;
 use super::hashing_pool::{Busy, HashingPool};
-use super::password::{HashMemory, PasswordHash, Verdict, run_blocking};
+use super::password::{HashMemory, PasswordHash, Verdict, on_hashing_thread};
 use super::throttle::{Subject, Throttle};
 use crate::store::{StoreError, UserRecord};
 
@@ -151,7 +151,7 @@ impl PasswordCheck {
                     let verify = timed_verify(&check, "latchkey-calibration", hash.clone());
                     // Beside the hashing pool, one at a time: logins that arrive
                     // meanwhile neither wait for these nor are turned away busy.
-                    let timed = run_blocking(move || {
+                    let timed = on_hashing_thread(move || {
                         let timed = verify(&mut memory);
                         (timed, memory)
                     })
